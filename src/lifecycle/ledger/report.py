@@ -1,0 +1,276 @@
+"""Read the ledger back: filtered entries, totals by phase and flow, TCO per model version."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.ledger.pricing import LedgerError, check_choice, phases
+from lifecycle.ledger.store import LINK_FIELDS, get_engine, tables
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+EXPORT_COLUMNS = (
+    "key",
+    "kind",
+    "name",
+    "phase",
+    "trigger",
+    "status",
+    "started_at",
+    "ended_at",
+    "wall_seconds",
+    "cpu_seconds",
+    "peak_memory_bytes",
+    "gpu_seconds",
+    "storage_bytes",
+    "predictions",
+    *LINK_FIELDS,
+    "compute_usd",
+    "staff_usd",
+    "total_usd",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which entries a report covers; empty fields do not filter."""
+
+    since: date | None = None
+    until: date | None = None
+    name: str | None = None
+    phase: str | None = None
+    model_version: str | None = None
+    kind: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown phase or a period that ends before it starts."""
+        if self.phase is not None:
+            check_choice("phase", self.phase, phases())
+        if self.since and self.until and self.until < self.since:
+            raise LedgerError(f"until = {self.until}: must not be before since = {self.since}")
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        """SQL conditions for these filters (days compare as ISO strings)."""
+        _, t, _ = tables()
+        out: list[ColumnElement[bool]] = []
+        if self.since:
+            out.append(t.c.day >= self.since.isoformat())
+        if self.until:
+            out.append(t.c.day <= self.until.isoformat())
+        if self.name:
+            out.append(t.c.name == self.name)
+        if self.phase:
+            out.append(t.c.phase == self.phase)
+        if self.model_version:
+            out.append(t.c.model_version == self.model_version)
+        if self.kind:
+            out.append(t.c.kind == self.kind)
+        return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Money and run counts of a set of entries."""
+
+    entries: int = 0
+    compute_usd: float = 0.0
+    staff_usd: float = 0.0
+    total_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class DriftRetrain:
+    """One run triggered by drift and what it cost, staffing included."""
+
+    key: str
+    name: str
+    started_at: str
+    model_version: str | None
+    total_usd: float
+
+
+@dataclass
+class Summary:
+    """Everything `ledger report` prints beside the table."""
+
+    totals: Totals
+    by_phase: dict[str, Totals] = field(default_factory=dict)
+    by_name: dict[str, Totals] = field(default_factory=dict)
+    by_model_version: dict[str, Totals] = field(default_factory=dict)
+    predictions: int = 0
+    serving_usd: float = 0.0
+    serving_usd_per_1k_predictions: float | None = None
+    all_in_usd_per_1k_predictions: float | None = None
+    drift_retrains: list[DriftRetrain] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return asdict(self)
+
+
+def _grouped(filters: Filters, column: str, url: str | None) -> dict[str, Totals]:
+    """Totals per value of one column."""
+    from sqlalchemy import func, select
+
+    _, t, _ = tables()
+    col = t.c[column]
+    stmt = (
+        select(
+            col,
+            func.count(),
+            func.coalesce(func.sum(t.c.compute_usd), 0.0),
+            func.coalesce(func.sum(t.c.staff_usd), 0.0),
+            func.coalesce(func.sum(t.c.total_usd), 0.0),
+        )
+        .where(*filters.clauses())
+        .group_by(col)
+        .order_by(func.sum(t.c.total_usd).desc())
+    )
+    with get_engine(url).connect() as conn:
+        return {
+            str(v): Totals(int(n), float(c), float(s), float(tot))
+            for v, n, c, s, tot in conn.execute(stmt)
+            if v is not None
+        }
+
+
+def summarize(filters: Filters | None = None, url: str | None = None) -> Summary:
+    """Totals overall, by phase, by flow and per model version; serving and drift costs."""
+    from sqlalchemy import func, select
+
+    filters = filters or Filters()
+    _, t, _ = tables()
+    by_phase = _grouped(filters, "phase", url)
+    totals = Totals(
+        sum(x.entries for x in by_phase.values()),
+        sum(x.compute_usd for x in by_phase.values()),
+        sum(x.staff_usd for x in by_phase.values()),
+        sum(x.total_usd for x in by_phase.values()),
+    )
+    where = filters.clauses()
+    with get_engine(url).connect() as conn:
+        preds, serving = conn.execute(
+            select(
+                func.coalesce(func.sum(t.c.predictions), 0),
+                func.coalesce(func.sum(t.c.total_usd), 0.0),
+            ).where(*where, t.c.kind == "serving")
+        ).one()
+        drift = conn.execute(
+            select(t.c.key, t.c.name, t.c.started_at, t.c.model_version, t.c.total_usd)
+            .where(*where, t.c.trigger == "drift", t.c.kind != "serving")
+            .order_by(t.c.started_at)
+        ).all()
+    preds = int(preds)
+    return Summary(
+        totals=totals,
+        by_phase=by_phase,
+        by_name=_grouped(filters, "name", url),
+        by_model_version=_grouped(filters, "model_version", url),
+        predictions=preds,
+        serving_usd=float(serving),
+        serving_usd_per_1k_predictions=float(serving) / preds * 1000 if preds else None,
+        all_in_usd_per_1k_predictions=totals.total_usd / preds * 1000 if preds else None,
+        drift_retrains=[
+            DriftRetrain(k, n, s.isoformat(timespec="seconds"), mv, float(tot))
+            for k, n, s, mv, tot in drift
+        ],
+    )
+
+
+def entry_rows(
+    filters: Filters | None = None, url: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Entries as flat rows (newest first) for the table and the exports."""
+    from sqlalchemy import select
+
+    filters = filters or Filters()
+    _, t, _ = tables()
+    stmt = (
+        select(*(t.c[c] for c in EXPORT_COLUMNS))
+        .where(*filters.clauses())
+        .order_by(t.c.started_at.desc(), t.c.key)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with get_engine(url).connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    for row in rows:
+        for k in ("started_at", "ended_at"):
+            if isinstance(row[k], datetime):
+                row[k] = row[k].isoformat(timespec="seconds")
+    return rows
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as CSV text with a header."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(EXPORT_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def to_json(rows: Sequence[dict[str, Any]], summary: Summary) -> str:
+    """Rows and summary as one JSON document."""
+    return json.dumps({"summary": summary.to_dict(), "entries": list(rows)}, indent=2)
+
+
+def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
+    """Print the entries and the summary as terminal tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="Ledger entries (newest first)")
+    for col in ("started_at", "kind", "name", "phase", "trigger", "status", "model_version"):
+        table.add_column(col)
+    for col in ("wall s", "cpu s", "compute $", "staff $", "total $"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r["started_at"]),
+            r["kind"],
+            r["name"],
+            r["phase"],
+            r["trigger"],
+            r["status"],
+            r["model_version"] or "",
+            f"{r['wall_seconds']:.1f}",
+            f"{r['cpu_seconds']:.1f}",
+            f"{r['compute_usd']:.4f}",
+            f"{r['staff_usd']:.2f}",
+            f"{r['total_usd']:.2f}",
+        )
+    console.print(table)
+    for title, groups in (
+        ("By phase", summary.by_phase),
+        ("By flow / stage", summary.by_name),
+        ("Per model version (total cost of ownership)", summary.by_model_version),
+    ):
+        t = Table(title=title)
+        for col in ("", "entries", "compute $", "staff $", "total $"):
+            t.add_column(col, justify="right" if col else "left")
+        for k, v in groups.items():
+            money = (f"{v.compute_usd:.4f}", f"{v.staff_usd:.2f}", f"{v.total_usd:.2f}")
+            t.add_row(k, str(v.entries), *money)
+        console.print(t)
+    tot = summary.totals
+    console.print(
+        f"Total: {tot.entries} entries, compute ${tot.compute_usd:.4f}, "
+        f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}"
+    )
+    if summary.predictions:
+        console.print(
+            f"Predictions served: {summary.predictions}; serving cost per 1,000: "
+            f"${summary.serving_usd_per_1k_predictions:.4f}; all-in per 1,000: "
+            f"${summary.all_in_usd_per_1k_predictions:.4f}"
+        )
+    for d in summary.drift_retrains:
+        console.print(f"Drift-triggered {d.name} at {d.started_at}: ${d.total_usd:.2f}")
