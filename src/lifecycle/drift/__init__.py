@@ -1,0 +1,1 @@
+"""Parts of the drift check that only the report needs (HTML rendering)."""
