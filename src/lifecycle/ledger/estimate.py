@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.ledger.pricing import LedgerError, phases
+from lifecycle.ledger.pricing import LedgerError, phases, str_keys
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -53,23 +53,26 @@ def estimate(params: Params, actuals: dict[str, float] | None = None) -> list[Es
     """Cost by phase for one year from params (team, months, data, cloud, retrains)."""
     est = params.estimate
     rates = params.staffing.roles
-    for phase, team in est.team.items():
+    for team_phase, team in est.team.items():
         for role in team:
             if role not in rates:
                 raise LedgerError(
-                    f"estimate.team.{phase}.{role}: unknown role, not one of staffing.roles "
+                    f"estimate.team.{team_phase}.{role}: unknown role, not one of staffing.roles "
                     f"{sorted(rates)}"
                 )
-    active = [p for p in phases() if est.months.get(p, 0) > 0]
-    first = active[0] if active else "exploration"
+    plan: dict[str, float] = str_keys(est.months)
+    teams: dict[str, dict[str, float]] = str_keys(est.team)
+    cloud_rates: dict[str, float] = str_keys(est.cloud_usd_per_month)
+    active = [p for p in phases() if plan.get(p, 0.0) > 0]
+    first: str = active[0] if active else "exploration"
     rows = []
     for phase in phases():
-        months = est.months.get(phase, 0.0)
+        months = plan.get(phase, 0.0)
         staff = sum(
             fte * rates[role] * est.hours_per_month * months
-            for role, fte in est.team.get(phase, {}).items()
+            for role, fte in teams.get(phase, {}).items()
         )
-        cloud = est.cloud_usd_per_month.get(phase, 0.0) * months
+        cloud = cloud_rates.get(phase, 0.0) * months
         data = est.labelling_usd_per_month * months
         if phase == first:
             data += est.data_acquisition_usd

@@ -7,13 +7,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.ledger.pricing import LedgerError, check_choice, phases
+from lifecycle.ledger.pricing import LedgerError, check_choice, phases, str_keys
 from lifecycle.ledger.store import get_engine, tables, utc_naive
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
 
 DAYS_PER_MONTH = 365.25 / 12
+MIN_WINDOW_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ def measured_rates(
         ).all()
     if first is None:
         return [], 0.0
-    # a young ledger has less history than the window: learn from what it has (at least a day)
-    window_days = max((end - max(start, first)).total_seconds() / 86400, 1.0)
+    # a young ledger has less history than the window: learn from what it has (at least a week)
+    window_days = max((end - max(start, first)).total_seconds() / 86400, MIN_WINDOW_DAYS)
     rates = []
     for kind, name, phase, n, usd in rows:
         per_month = n / window_days * DAYS_PER_MONTH
@@ -151,7 +152,7 @@ def forecast(params: Params, url: str | None = None, now: datetime | None = None
     spent = month_to_date(url, moment)
     day = (moment - month_start(moment)).total_seconds() / 86400
     days_in_month = calendar.monthrange(moment.year, moment.month)[1]
-    budgets = params.budget.monthly_usd
+    budgets: dict[str, float] = str_keys(params.budget.monthly_usd)
     share = params.budget.alert_share
     result = Forecast(
         as_of=moment.isoformat(timespec="seconds"),
@@ -198,7 +199,8 @@ def budget_guard(
     spent = month_to_date(url, moment).get(phase, 0.0)
     rates, _ = measured_rates(params, url, moment)
     fc = sum(r.usd_per_month for r in rates if r.phase == phase)
-    budget = params.budget.monthly_usd.get(phase)
+    budgets: dict[str, float] = str_keys(params.budget.monthly_usd)
+    budget = budgets.get(phase)
     if budget is None:
         return BudgetVerdict(
             True, f"no budget set for phase {phase}", phase, planned_usd, None, spent, None, fc

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 if TYPE_CHECKING:
     from lifecycle.config import PriceSheet, ResourceRequest, StaffingParams
@@ -24,6 +25,14 @@ def phases() -> tuple[str, ...]:
     from lifecycle.config import Phase
 
     return tuple(get_args(Phase))
+
+
+V = TypeVar("V")
+
+
+def str_keys(mapping: Mapping[Any, V]) -> dict[str, V]:
+    """A phase-keyed params mapping as a plain str-keyed dict (for lookups by any string)."""
+    return {str(k): v for k, v in mapping.items()}
 
 
 def check_choice(field: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -225,6 +226,21 @@ def _sqlite_pragmas(readonly: bool) -> Any:
     return on_connect
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Writers take the write lock up front (no deadlock on upgrade); readers do not."""
+    write = conn.get_execution_options().get("ledger_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def writing(url: str | None = None) -> Iterator[Connection]:
+    """A write transaction: committed on exit, rolled back whole on any error."""
+    with get_engine(url).connect() as conn:
+        conn.execution_options(ledger_write=True)
+        with conn.begin():
+            yield conn
+
+
 def get_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     """One engine per URL and process, with the schema created on first use."""
     url = url or default_url()
@@ -241,8 +257,7 @@ def get_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 60})
             event.listen(engine, "connect", _sqlite_pragmas(readonly))
-            begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, pool_pre_ping=True)
         if not readonly:
@@ -256,10 +271,16 @@ def _create_schema(engine: Engine) -> None:
     from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     metadata, _, _ = tables()
-    try:
-        metadata.create_all(engine)
-    except (IntegrityError, ProgrammingError):
-        metadata.create_all(engine)
+    for attempt in range(3):
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(ledger_write=True)
+                with conn.begin():
+                    metadata.create_all(conn)
+            return
+        except (IntegrityError, ProgrammingError):
+            if attempt == 2:
+                raise
 
 
 def dispose_engines() -> None:
@@ -357,7 +378,7 @@ def write_rows(conn: Connection, entry: LedgerEntry) -> None:
 
 def write_entry(entry: LedgerEntry, url: str | None = None) -> LedgerEntry:
     """Store an entry and its staffing lines in one transaction (last write wins)."""
-    with get_engine(url).begin() as conn:
+    with writing(url) as conn:
         write_rows(conn, entry)
     return entry
 
@@ -443,14 +464,13 @@ def count_rows(url: str | None = None) -> tuple[int, int]:
 def reprice_all(params: Params, url: str | None = None) -> tuple[float, float]:
     """Re-price every entry with params' prices and rates; usage is never touched."""
     before = after = 0.0
-    engine = get_engine(url)
     repriced = []
     for entry in iter_entries(url):
         before += entry.total_usd
         new = entry.reprice(params)
         after += new.total_usd
         repriced.append(new)
-    with engine.begin() as conn:
+    with writing(url) as conn:
         for entry in repriced:
             write_rows(conn, entry)
     return before, after
@@ -490,7 +510,7 @@ def reconcile_crashed(url: str | None = None, *, max_age_hours: float = 24.0) ->
         if gone or too_old:
             dead.append(key)
     if dead:
-        with engine.begin() as conn:
+        with writing(url) as conn:
             conn.execute(
                 update(entries)
                 .where(entries.c.key.in_(dead), entries.c.status == "running")

@@ -1,0 +1,269 @@
+"""`lifecycle ledger ...`: report, log hours, estimate, budget, re-price, dashboard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from lifecycle.config import Params
+
+ledger_app = typer.Typer(
+    name="ledger",
+    help="The cost ledger: what every run, serving hour and person-hour cost.",
+    no_args_is_help=True,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option("--url", envvar="LIFECYCLE_LEDGER_URL", help="SQLAlchemy URL of the ledger."),
+]
+ParamsOpt = Annotated[
+    Path | None, typer.Option("--params", help="params.yaml to read (default LIFECYCLE_PARAMS).")
+]
+
+
+class Format(StrEnum):
+    """How a command prints its result."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _clear_errors(func: F) -> F:
+    """Turn bad input into one readable line on stderr and exit code 2, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from lifecycle.config import ConfigError
+        from lifecycle.ledger.pricing import LedgerError
+
+        try:
+            return func(*args, **kwargs)
+        except (LedgerError, ConfigError) as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _params(path: Path | None) -> Params:
+    """Load params from a path or the default place."""
+    from lifecycle.config import load_params
+
+    return load_params(path)
+
+
+def _day(value: str | None, field: str) -> date | None:
+    """Parse YYYY-MM-DD with an error that names the option."""
+    from lifecycle.ledger.pricing import LedgerError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LedgerError(f"{field} = {value!r}: must be a date YYYY-MM-DD") from None
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write to a file if asked, else to stdout."""
+    if output:
+        output.write_text(text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@ledger_app.command()
+@_clear_errors
+def report(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    flow: Annotated[str | None, typer.Option(help="Only this flow / stage name.")] = None,
+    phase: Annotated[str | None, typer.Option(help="Only this project phase.")] = None,
+    model_version: Annotated[str | None, typer.Option(help="Only this model version.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind of entry.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows in the table (exports are complete).")] = 50,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    output: Annotated[Path | None, typer.Option(help="Write the export to this file.")] = None,
+    url: UrlOpt = None,
+) -> None:
+    """Entries and totals: by phase, by flow, per model version, per 1,000 predictions."""
+    from lifecycle.ledger import report as rep
+    from lifecycle.ledger.store import reconcile_crashed
+
+    reconcile_crashed(url)
+    filters = rep.Filters(
+        since=_day(since, "--since"),
+        until=_day(until, "--until"),
+        name=flow,
+        phase=phase,
+        model_version=model_version,
+        kind=kind,
+    )
+    summary = rep.summarize(filters, url)
+    if fmt is Format.table:
+        rep.render(rep.entry_rows(filters, url, limit), summary)
+    elif fmt is Format.csv:
+        _emit(rep.to_csv(rep.entry_rows(filters, url)), output)
+    else:
+        _emit(rep.to_json(rep.entry_rows(filters, url), summary), output)
+
+
+@ledger_app.command("log-hours")
+@_clear_errors
+def log_hours_cmd(
+    role: Annotated[str, typer.Option(help="A role of params staffing.roles.")],
+    hours: Annotated[float, typer.Option(help="Hours worked (>= 0).")],
+    phase: Annotated[str, typer.Option(help="exploration, development, deployment, maintenance.")],
+    activity: Annotated[str, typer.Option(help="What the work was.")] = "work",
+    day: Annotated[str | None, typer.Option(help="Day of the work, YYYY-MM-DD.")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    url: UrlOpt = None,
+    params_path: ParamsOpt = None,
+) -> None:
+    """Record human work that no run sees (exploration, labelling, meetings)."""
+    from lifecycle.ledger.meter import log_hours
+
+    when = _day(day, "--day")
+    moment = datetime(when.year, when.month, when.day, 12, tzinfo=UTC) if when else None
+    entry = log_hours(
+        role,
+        hours,
+        phase=phase,
+        activity=activity,
+        day=moment,
+        note=note,
+        params=_params(params_path),
+        url=url,
+    )
+    typer.echo(f"logged {hours:g} h of {role} ({activity}, {phase}): ${entry.total_usd:,.2f}")
+
+
+@ledger_app.command()
+@_clear_errors
+def estimate(
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    url: UrlOpt = None,
+    params_path: ParamsOpt = None,
+) -> None:
+    """A one-year estimate by phase from params, beside the ledger's actuals."""
+    from lifecycle.ledger import estimate as est
+    from lifecycle.ledger.report import summarize
+
+    actuals = {p: t.total_usd for p, t in summarize(url=url).by_phase.items()}
+    rows = est.estimate(_params(params_path), actuals)
+    if fmt is Format.json:
+        _emit(json.dumps([r.to_dict() for r in rows], indent=2), None)
+    else:
+        est.render(rows)
+
+
+@ledger_app.command()
+@_clear_errors
+def budget(
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    fail_on_alert: Annotated[bool, typer.Option(help="Exit 1 when an alert fires.")] = False,
+    url: UrlOpt = None,
+    params_path: ParamsOpt = None,
+) -> None:
+    """This month's budget against actual, burn rate, the 12-month forecast and alerts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lifecycle.ledger.forecast import forecast
+
+    fc = forecast(_params(params_path), url)
+    if fmt is Format.json:
+        _emit(json.dumps(fc.to_dict(), indent=2), None)
+    else:
+        console = Console()
+        table = Table(title=f"Budget this month (as of {fc.as_of} UTC)")
+        for col in ("phase", "budget/month", "spent", "burn/day", "projected", "forecast/month"):
+            table.add_column(col, justify="left" if col == "phase" else "right")
+        for p in fc.phases:
+            table.add_row(
+                p.phase + (" !" if p.alert else ""),
+                "-" if p.budget_usd is None else f"{p.budget_usd:,.2f}",
+                f"{p.spent_usd:,.2f}",
+                f"{p.burn_usd_per_day:,.2f}",
+                f"{p.projected_month_usd:,.2f}",
+                f"{p.forecast_month_usd:,.2f}",
+            )
+        console.print(table)
+        rates = Table(title=f"Measured rates over {fc.window_days:.1f} days")
+        for col in ("kind", "name", "phase", "runs/month", "$/run", "$/month"):
+            rates.add_column(col)
+        for r in fc.rates:
+            rates.add_row(
+                r.kind,
+                r.name,
+                r.phase,
+                f"{r.runs_per_month:.1f}",
+                f"{r.usd_per_run:,.4f}",
+                f"{r.usd_per_month:,.2f}",
+            )
+        console.print(rates)
+        console.print(f"12-month forecast: ${fc.twelve_month_usd:,.2f}")
+        for alert in fc.alerts:
+            console.print(f"[red]ALERT[/red] {alert}")
+    if fail_on_alert and fc.alerts:
+        raise typer.Exit(1)
+
+
+@ledger_app.command()
+@_clear_errors
+def reprice(
+    params_path: ParamsOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Re-price every entry with the current price sheet and rates; usage stays as measured."""
+    from lifecycle.ledger.store import reprice_all
+
+    before, after = reprice_all(_params(params_path), url)
+    typer.echo(f"re-priced: total ${before:,.4f} -> ${after:,.4f}")
+
+
+@ledger_app.command()
+@_clear_errors
+def reconcile(url: UrlOpt = None) -> None:
+    """Mark entries whose process died mid-run as crashed."""
+    from lifecycle.ledger.store import reconcile_crashed
+
+    typer.echo(f"marked {reconcile_crashed(url)} entries as crashed")
+
+
+@ledger_app.command()
+@_clear_errors
+def dashboard(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8050,
+    url: UrlOpt = None,
+    params_path: ParamsOpt = None,
+) -> None:
+    """Serve the read-only cost dashboard until interrupted."""
+    from lifecycle.ledger.dashboard import make_server
+
+    server = make_server(_params(params_path), url, host, port)
+    bound_host, bound_port = server.server_address[:2]
+    typer.echo(f"ledger dashboard on http://{bound_host!s}:{bound_port}/ (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
