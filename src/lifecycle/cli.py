@@ -1,0 +1,193 @@
+"""`lifecycle`: one command per stage (what dvc.yaml calls), plus the main job and the registry."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from lifecycle.env import apply_offline_defaults
+
+app = typer.Typer(
+    name="lifecycle",
+    help="The lifecycle of a binary classifier: ingest, validate, train, evaluate, promote.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+T = TypeVar("T")
+ParamsOpt = Annotated[
+    Path | None, typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)")
+]
+
+
+@app.callback()
+def _main() -> None:
+    """Quiet and offline before any tool is imported."""
+    apply_offline_defaults()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    """Print a clear error (no traceback) and exit."""
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """The project's own errors end the command with their message, not a traceback."""
+    from lifecycle.config import ConfigError
+
+    known: tuple[type[BaseException], ...] = (ConfigError,)
+    try:
+        from lifecycle.features import TargetError
+        from lifecycle.ingest import SourceError
+        from lifecycle.registry import RegistryError
+        from lifecycle.validate import ValidationFailedError
+
+        known = (*known, SourceError, ValidationFailedError, RegistryError, TargetError)
+    except ImportError:  # pragma: no cover - the package is always complete
+        pass
+    try:
+        yield
+    except known as err:
+        _fail(str(err))
+
+
+def _setup(params_file: Path | None) -> tuple[Any, Any]:
+    """Params and paths for a command; a bad params file ends it with the key and the rule."""
+    from lifecycle.config import ConfigError, load_params
+    from lifecycle.paths import Paths
+
+    try:
+        return load_params(params_file), Paths.from_env()
+    except ConfigError as err:
+        _fail(str(err))
+        raise  # unreachable: _fail exits
+
+
+def _stage(name: str, params_file: Path | None, work: Callable[[Any, Any], T]) -> T:
+    """Run one pipeline stage with clear errors."""
+    params, paths = _setup(params_file)
+    with _clear_errors():
+        return work(params, paths)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@app.command()
+def ingest(params: ParamsOpt = None) -> None:
+    """Snapshot the source into data/raw and write the simulated monthly batches."""
+    from lifecycle import ingest as mod
+
+    res = _stage("ingest", params, lambda p, d: mod.ingest(p.data, p.simulation, d))
+    typer.echo(
+        f"ingested {res.rows} rows: reference period {res.reference_rows} rows -> {res.reference}, "
+        f"{len(res.batches)} monthly batches -> {res.batches[0].parent if res.batches else '-'}"
+    )
+
+
+@app.command()
+def validate(
+    params: ParamsOpt = None,
+    batch: Annotated[Path | None, typer.Option(help="validate this file instead")] = None,
+) -> None:
+    """Gate the reference period (or any batch) through the Great Expectations suite."""
+    from lifecycle import validate as mod
+
+    if batch is None:
+        rep = _stage("validate", params, mod.validate_reference)
+    else:
+        rep = _stage("validate", params, lambda p, d: mod.validate_file(batch, p, d))
+    typer.echo(f"batch {rep.batch!r}: {rep.rows} rows passed {rep.expectations} expectations")
+
+
+@app.command()
+def split(params: ParamsOpt = None) -> None:
+    """Stratified split of the validated data into train and holdout."""
+    from lifecycle import features
+
+    res = _stage("split", params, features.split)
+    typer.echo(
+        f"train {res.train_rows} rows, holdout {res.holdout_rows} rows, "
+        f"positive rate {res.positive_rate:.3f}"
+    )
+
+
+@app.command()
+def train(params: ParamsOpt = None) -> None:
+    """Fit every candidate as an MLflow run and register the best as @challenger."""
+    from lifecycle import train as mod
+
+    res = _stage("train", params, mod.train)
+    for c in res.candidates:
+        typer.echo(f"  {c.name:<12} {res.selection_metric} {c.selection_score:12.4f}  run {c.run_id}")
+    how = "reused" if res.reused else "registered"
+    typer.echo(f"{how} {res.model_name} v{res.version} ({res.candidate}) as @challenger")
+
+
+@app.command()
+def evaluate(
+    params: ParamsOpt = None,
+    dry_run: Annotated[bool, typer.Option(help="decide but move no alias")] = False,
+) -> None:
+    """Champion vs challenger on the holdout; promote when the bootstrap says so."""
+    from lifecycle import evaluate as mod
+
+    def work(p: Any, d: Any) -> tuple[Any, str | None]:
+        decision = mod.evaluate(p, d)
+        if dry_run:
+            return decision, decision.champion_version
+        return decision, mod.apply_decision(decision, p, d)
+
+    decision, champion = _stage("evaluate", params, work)
+    verb = "PROMOTED" if decision.promote else "kept"
+    typer.echo(f"{verb}: {decision.reason}")
+    typer.echo(f"champion is now v{champion}" if champion else "no champion")
+
+
+@app.command()
+def rollback(params: ParamsOpt = None) -> None:
+    """Restore @previous as champion in one step."""
+    from lifecycle import registry
+
+    move = _stage("rollback", params, lambda p, d: registry.rollback(d, p.mlflow.model_name))
+    typer.echo(f"champion is v{move.champion} again (v{move.previous} demoted)")
+
+
+@app.command()
+def summary(params: ParamsOpt = None) -> None:
+    """What the last run produced: champion, its metrics, reports, how to open the UIs."""
+    from lifecycle.summary import render_summary
+
+    typer.echo(_stage("summary", params, render_summary))
+
+
+@app.command()
+def run(
+    params: ParamsOpt = None,
+    force: Annotated[bool, typer.Option(help="rerun every stage")] = False,
+) -> None:
+    """The main job: reproduce the whole pipeline with DVC, then print the summary."""
+    import subprocess
+
+    from lifecycle.summary import render_summary
+
+    p, d = _setup(params)
+    cmd = [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock", "repro"]
+    if force:
+        cmd.append("--force")
+    typer.echo(f"$ dvc repro{' --force' if force else ''}")
+    done = subprocess.run(cmd, cwd=d.root, check=False)
+    if done.returncode != 0:
+        _fail(f"dvc repro failed (exit {done.returncode}); see the stage's message above")
+    with _clear_errors():
+        typer.echo(render_summary(p, d))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,212 @@
+"""Champion vs challenger on the same holdout, a paired bootstrap, and a decision with a reason."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.config import Params
+from lifecycle.paths import Paths
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """The paired bootstrap of challenger minus champion on the chosen metric."""
+
+    metric: str
+    mean_gain: float
+    lower: float
+    upper: float
+    samples: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Promote or not, and why, with the figures behind it."""
+
+    promote: bool
+    reason: str
+    model_name: str
+    challenger_version: str
+    champion_version: str | None
+    metric: str
+    challenger: dict[str, float]
+    champion: dict[str, float] | None
+    bootstrap: Bootstrap | None
+    decided_at: str
+
+
+def paired_bootstrap(
+    y: np.ndarray,
+    champion: np.ndarray,
+    challenger: np.ndarray,
+    params: Params,
+) -> Bootstrap:
+    """Resample holdout rows (the same rows for both models) and measure the gain's spread."""
+    import numpy as np
+
+    from lifecycle.metrics import metric_value
+
+    spec = params.promotion
+    rng = np.random.default_rng(spec.seed)
+    n = len(y)
+    gains = np.empty(spec.bootstrap_samples)
+    for i in range(spec.bootstrap_samples):
+        idx = rng.integers(0, n, n)
+        if y[idx].min() == y[idx].max():
+            gains[i] = 0.0
+            continue
+        gains[i] = metric_value(spec.metric, y[idx], challenger[idx], params.campaign) - (
+            metric_value(spec.metric, y[idx], champion[idx], params.campaign)
+        )
+    alpha = 1 - spec.confidence
+    return Bootstrap(
+        metric=spec.metric,
+        mean_gain=float(gains.mean()),
+        lower=float(np.quantile(gains, alpha)),
+        upper=float(np.quantile(gains, 1 - alpha)),
+        samples=spec.bootstrap_samples,
+        confidence=spec.confidence,
+    )
+
+
+def decide(
+    params: Params,
+    y: np.ndarray,
+    challenger_scores: np.ndarray,
+    champion_scores: np.ndarray | None,
+    challenger_version: str,
+    champion_version: str | None,
+) -> Decision:
+    """The promotion rule: a first valid model wins; later ones must beat the margin for sure."""
+    from lifecycle.metrics import classification_metrics
+
+    t, camp, spec = params.train.threshold, params.campaign, params.promotion
+    ch = classification_metrics(y, challenger_scores, t, camp)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    name = params.mlflow.model_name
+
+    def made(promote: bool, reason: str, champ: dict[str, float] | None, boot: Any) -> Decision:
+        return Decision(
+            promote, reason, name, challenger_version, champion_version, spec.metric, ch, champ,
+            boot, now,
+        )  # fmt: skip
+
+    if champion_version is None or champion_scores is None:
+        if ch["roc_auc"] >= spec.min_roc_auc:
+            return made(True, f"no champion yet; challenger v{challenger_version} has ROC AUC "
+                        f"{ch['roc_auc']:.3f} >= {spec.min_roc_auc}", None, None)  # fmt: skip
+        return made(False, f"no champion yet, but challenger ROC AUC {ch['roc_auc']:.3f} is "
+                    f"below the floor {spec.min_roc_auc}", None, None)  # fmt: skip
+    champ = classification_metrics(y, champion_scores, t, camp)
+    if champion_version == challenger_version:
+        return made(False, f"challenger v{challenger_version} is already the champion", champ, None)
+    boot = paired_bootstrap(y, champion_scores, challenger_scores, params)
+    figures = (
+        f"{spec.metric} gain {boot.mean_gain:+.4g} (lower bound {boot.lower:+.4g} at "
+        f"{spec.confidence:.0%}, margin {spec.margin:+.4g})"
+    )
+    if boot.lower > spec.margin:
+        return made(True, f"challenger v{challenger_version} beats champion "
+                    f"v{champion_version}: {figures}", champ, boot)  # fmt: skip
+    return made(False, f"challenger v{challenger_version} does not beat champion "
+                f"v{champion_version} for sure: {figures}", champ, boot)  # fmt: skip
+
+
+def score(params: Params, paths: Paths, version: str, frame: Any) -> np.ndarray:
+    """Churn probabilities of one registered version on a frame."""
+    import numpy as np
+
+    from lifecycle.features import model_inputs
+    from lifecycle.registry import load_sklearn
+
+    model: Any = load_sklearn(paths, params.mlflow.model_name, version)
+    return np.asarray(model.predict_proba(model_inputs(frame, params.data))[:, 1])
+
+
+def evaluate(params: Params, paths: Paths) -> Decision:
+    """Score @champion and @challenger on the holdout and decide (no alias is moved here)."""
+    import pandas as pd
+
+    from lifecycle.features import binary_target
+    from lifecycle.registry import CHALLENGER, CHAMPION, require_alias, version_by_alias
+
+    name = params.mlflow.model_name
+    challenger_version = str(require_alias(paths, name, CHALLENGER).version)
+    found = version_by_alias(paths, name, CHAMPION)
+    champion_version = str(found.version) if found is not None else None
+    holdout = pd.read_parquet(paths.holdout_set)
+    y = binary_target(holdout, params.data)
+    ch_scores = score(params, paths, challenger_version, holdout)
+    champ_scores = None
+    if champion_version is not None:
+        champ_scores = (
+            ch_scores
+            if champion_version == challenger_version
+            else score(params, paths, champion_version, holdout)
+        )
+    return decide(params, y, ch_scores, champ_scores, challenger_version, champion_version)
+
+
+def apply_decision(decision: Decision, params: Params, paths: Paths) -> str:
+    """Move the aliases if the decision says so, tag MLflow, write the reports; returns champion."""
+    from lifecycle.registry import client, promote
+
+    c = client(paths)
+    name = decision.model_name
+    if decision.promote:
+        promote(paths, name, decision.challenger_version)
+    champion = decision.challenger_version if decision.promote else decision.champion_version
+    tags = {
+        "promotion.decision": "promoted" if decision.promote else "kept",
+        "promotion.reason": decision.reason[:4000],
+        "promotion.decided_at": decision.decided_at,
+    }
+    for key, value in tags.items():
+        c.set_model_version_tag(name, decision.challenger_version, key, value)
+    run_id = c.get_model_version(name, decision.challenger_version).run_id
+    if run_id:
+        for key, value in tags.items():
+            c.set_tag(run_id, key, value)
+    write_reports(decision, champion, params, paths)
+    return str(champion)
+
+
+def write_reports(decision: Decision, champion: str | None, params: Params, paths: Paths) -> None:
+    """promotion.json, metrics.json (dvc metrics) and the champion's curves (dvc plots)."""
+    import pandas as pd
+
+    from lifecycle.features import binary_target
+    from lifecycle.metrics import curves
+
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    _write_json(paths.promotion, {**asdict(decision), "champion_after": champion})
+    chosen = decision.challenger if decision.promote or decision.champion is None else decision.champion
+    metrics = {
+        "champion_version": int(champion) if champion else None,
+        "holdout": {k: round(v, 6) for k, v in chosen.items()},
+        "challenger_holdout": {k: round(v, 6) for k, v in decision.challenger.items()},
+        "promoted": decision.promote,
+    }
+    _write_json(paths.metrics, metrics)
+    if champion is None:
+        return
+    holdout = pd.read_parquet(paths.holdout_set)
+    y = binary_target(holdout, params.data)
+    points = curves(y, score(params, paths, champion, holdout))
+    paths.plots.mkdir(parents=True, exist_ok=True)
+    for name, rows in points.items():
+        _write_json(paths.plots / f"{name}.json", rows)
+
+
+def _write_json(path: Any, body: Any) -> None:
+    """Write JSON atomically: a crash never leaves half a report."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=str))
+    tmp.replace(path)

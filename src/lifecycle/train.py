@@ -1,0 +1,262 @@
+"""Candidate models -> one MLflow run each -> the best registered as @challenger."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.config import Candidate, Params
+from lifecycle.paths import Paths
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# skops refuses types it does not know; these are the ones our families need
+SKOPS_TRUSTED = [
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+]
+FINGERPRINT_TAG = "lifecycle.fingerprint"
+
+
+@dataclass(frozen=True)
+class TrainContext:
+    """What every candidate run records, so that a run can be traced and reproduced."""
+
+    data_version: str
+    train_md5: str
+    git_commit: str
+    params_hash: str
+    fingerprint: str
+    experiment_id: str
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One fitted candidate: its MLflow run and scores."""
+
+    name: str
+    family: str
+    run_id: str
+    selection_score: float
+    cv: dict[str, float]
+    holdout: dict[str, float]
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The challenger this training produced (or found already registered)."""
+
+    model_name: str
+    version: str
+    run_id: str
+    candidate: str
+    selection_metric: str
+    selection_score: float
+    data_version: str
+    reused: bool
+    candidates: tuple[CandidateResult, ...]
+
+
+def build_pipeline(candidate: Candidate, params: Params) -> Pipeline:
+    """Preprocessing + the candidate's estimator, seeded."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from lifecycle.features import preprocessor
+
+    families: dict[str, Any] = {
+        "logistic_regression": LogisticRegression,
+        "hist_gradient_boosting": HistGradientBoostingClassifier,
+        "random_forest": RandomForestClassifier,
+    }
+    kwargs = dict(candidate.params)
+    if candidate.family != "logistic_regression":
+        kwargs.setdefault("random_state", params.train.seed)
+    try:
+        estimator = families[candidate.family](**kwargs)
+    except TypeError as err:
+        raise ValueError(f"train.candidates.{candidate.name}.params: {err}") from None
+    return Pipeline([("prep", preprocessor(params.data, params.features)), ("model", estimator)])
+
+
+def training_context(params: Params, paths: Paths) -> TrainContext:
+    """Versions of data, code and params for this training."""
+    from lifecycle.registry import ensure_experiment
+    from lifecycle.versioning import dvc_md5, git_commit
+
+    data_version = dvc_md5(paths.validated)
+    train_md5 = dvc_md5(paths.train_set)
+    params_hash = params.section_hash("data", "features", "split", "train", "campaign")
+    return TrainContext(
+        data_version=data_version,
+        train_md5=train_md5,
+        git_commit=git_commit(paths.root),
+        params_hash=params_hash,
+        fingerprint=f"{train_md5}-{params_hash}",
+        experiment_id=ensure_experiment(paths, params.mlflow.experiment),
+    )
+
+
+def fit_candidate(
+    candidate: Candidate, params: Params, paths: Paths, ctx: TrainContext
+) -> CandidateResult:
+    """Cross-validate, fit and log one candidate as an MLflow run with an enforced signature."""
+    import time
+
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from lifecycle.features import binary_target, model_inputs
+    from lifecycle.metrics import classification_metrics, metric_value
+    from lifecycle.registry import client
+
+    client(paths)
+    train = pd.read_parquet(paths.train_set)
+    holdout = pd.read_parquet(paths.holdout_set)
+    x, y = model_inputs(train, params.data), binary_target(train, params.data)
+    xh, yh = model_inputs(holdout, params.data), binary_target(holdout, params.data)
+    started = time.perf_counter()
+    pipe = build_pipeline(candidate, params)
+    folds = StratifiedKFold(params.train.cv_folds, shuffle=True, random_state=params.train.seed)
+    oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
+    pipe.fit(x, y)
+    fit_seconds = time.perf_counter() - started
+    scores = pipe.predict_proba(xh)[:, 1]
+    cv = classification_metrics(y, oof, params.train.threshold, params.campaign)
+    hold = classification_metrics(yh, scores, params.train.threshold, params.campaign)
+    selection = metric_value(params.train.selection_metric, y, oof, params.campaign)
+    tags = {
+        "candidate": candidate.name,
+        "family": candidate.family,
+        "data_version": ctx.data_version,
+        "train_md5": ctx.train_md5,
+        "git_commit": ctx.git_commit,
+        "params_hash": ctx.params_hash,
+        FINGERPRINT_TAG: ctx.fingerprint,
+        "stage": "train",
+    }
+    with mlflow.start_run(experiment_id=ctx.experiment_id, run_name=candidate.name, tags=tags) as run:
+        mlflow.log_params({"family": candidate.family, **candidate.params})
+        mlflow.log_params({"cv_folds": params.train.cv_folds, "threshold": params.train.threshold})
+        mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items() if v == v})
+        mlflow.log_metrics({f"holdout_{k}": v for k, v in hold.items() if v == v})
+        mlflow.log_metrics({"selection_score": selection, "fit_seconds": fit_seconds})
+        example = x.head(5)
+        mlflow.sklearn.log_model(
+            pipe,
+            name="model",
+            signature=infer_signature(example, pipe.predict_proba(example)[:, 1]),
+            input_example=example,
+            skops_trusted_types=SKOPS_TRUSTED,
+        )
+        run_id = run.info.run_id
+    return CandidateResult(
+        candidate.name, candidate.family, run_id, selection, cv, hold, round(fit_seconds, 3)
+    )
+
+
+def find_registered(params: Params, paths: Paths, fingerprint: str) -> tuple[str, str] | None:
+    """An existing version trained on the same data with the same params, if any."""
+    from mlflow.exceptions import MlflowException
+
+    from lifecycle.registry import client
+
+    c = client(paths)
+    try:
+        versions = c.search_model_versions(f"name = '{params.mlflow.model_name}'")
+    except MlflowException:
+        return None
+    for v in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        if (v.tags or {}).get(FINGERPRINT_TAG) == fingerprint:
+            return str(v.version), str(v.run_id)
+    return None
+
+
+def register_best(
+    results: list[CandidateResult], params: Params, paths: Paths, ctx: TrainContext
+) -> TrainResult:
+    """Register the best candidate as a new model version and point @challenger at it."""
+    import mlflow
+
+    from lifecycle.registry import client, set_challenger
+
+    if not results:
+        raise ValueError("no candidate was trained")
+    best = max(results, key=lambda r: r.selection_score)
+    c = client(paths)
+    mv = mlflow.register_model(f"runs:/{best.run_id}/model", params.mlflow.model_name)
+    version_tags = {
+        "candidate": best.name,
+        "family": best.family,
+        "data_version": ctx.data_version,
+        "git_commit": ctx.git_commit,
+        "params_hash": ctx.params_hash,
+        FINGERPRINT_TAG: ctx.fingerprint,
+        **{f"holdout_{k}": f"{v:.6g}" for k, v in best.holdout.items()},
+    }
+    for key, value in version_tags.items():
+        c.set_model_version_tag(params.mlflow.model_name, mv.version, key, value)
+    c.set_tag(best.run_id, "registered_version", str(mv.version))
+    set_challenger(paths, params.mlflow.model_name, str(mv.version))
+    return TrainResult(
+        params.mlflow.model_name,
+        str(mv.version),
+        best.run_id,
+        best.name,
+        params.train.selection_metric,
+        best.selection_score,
+        ctx.data_version,
+        False,
+        tuple(results),
+    )
+
+
+def reuse_registered(
+    found: tuple[str, str], params: Params, paths: Paths, ctx: TrainContext
+) -> TrainResult:
+    """Same data, same params: point @challenger at the version already trained on them."""
+    from lifecycle.registry import client, set_challenger
+
+    version, run_id = found
+    run = client(paths).get_run(run_id)
+    set_challenger(paths, params.mlflow.model_name, version)
+    return TrainResult(
+        params.mlflow.model_name,
+        version,
+        run_id,
+        run.data.tags.get("candidate", "?"),
+        params.train.selection_metric,
+        float(run.data.metrics.get("selection_score", float("nan"))),
+        ctx.data_version,
+        True,
+        (),
+    )
+
+
+def train(params: Params, paths: Paths) -> TrainResult:
+    """Fit every candidate (or reuse an identical earlier training) and write reports/train.json."""
+    ctx = training_context(params, paths)
+    found = find_registered(params, paths, ctx.fingerprint)
+    if found is not None:
+        result = reuse_registered(found, params, paths, ctx)
+    else:
+        fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
+        result = register_best(fitted, params, paths, ctx)
+    write_train_report(result, paths)
+    return result
+
+
+def write_train_report(result: TrainResult, paths: Paths) -> None:
+    """reports/train.json: the challenger and every candidate's scores."""
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    body = asdict(result)
+    tmp = paths.train_report.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True, default=str))
+    tmp.replace(paths.train_report)
