@@ -321,6 +321,21 @@ class RetrainParams(Frozen):
     planned_usd: float = Field(default=5.0, ge=0)
 
 
+class ServingParams(Frozen):
+    """The API's limits, hot swap, micro-batching and prediction log (lifecycle.serve)."""
+
+    max_records: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=16_000_000, ge=1024)
+    threshold: float | None = Field(default=None, gt=0, lt=1)
+    poll_seconds: float = Field(default=10.0, ge=0)
+    batch_max_rows: int = Field(default=256, ge=1)
+    batch_wait_ms: float = Field(default=0.0, ge=0, le=1000)
+    log_flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    log_buffer_rows: int = Field(default=20_000, ge=1)
+    ledger_period_seconds: float = Field(default=3600.0, ge=60)
+    verify_rows: int = Field(default=256, ge=8)
+
+
 class Params(Frozen):
     """Every section of params.yaml."""
 
@@ -343,6 +358,7 @@ class Params(Frozen):
     estimate: EstimateParams = EstimateParams()
     drift: DriftParams = DriftParams()
     retrain: RetrainParams = RetrainParams()
+    serving: ServingParams = ServingParams()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:
