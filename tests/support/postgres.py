@@ -88,8 +88,10 @@ def postgres_cluster(db: str = "test") -> Iterator[str]:
         )
         subprocess.run(
             _as_owner(
-                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w"]
-                + ["-t", "60", "start"]
+                [
+                    *(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts),
+                    *("-l", str(tmp / "log"), "-w", "-t", "60", "start"),
+                ]
             ),
             **run,  # type: ignore[call-overload]
         )

@@ -252,6 +252,11 @@ def metered(
         run.links["prefect_flow_run_id"] = _prefect_flow_run_id()
 
     roots = storage_roots(paths) if measure_storage else ()
+    # baselines first: the ledger's own work (the start row, a first connection) is the run's
+    _reset_peak_rss()
+    kids_rss0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    cpu0, kids0 = _cpu_seconds()
+    t0 = time.perf_counter()
     started_at = datetime.now(UTC)
     write_entry(
         build_entry(
@@ -260,10 +265,6 @@ def metered(
         url,
     )
     storage0 = _storage_bytes(roots)
-    _reset_peak_rss()
-    kids_rss0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    cpu0, kids0 = _cpu_seconds()
-    t0 = time.perf_counter()
     status, error = "succeeded", None
     try:
         yield run

@@ -49,7 +49,7 @@ def pg_url(postgres_url: str) -> Iterator[str]:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS ledger_staff_lines, ledger_entries"))
     engine.dispose()
-    yield postgres_url
+    return postgres_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -70,9 +70,12 @@ def test_failed_and_crashed_runs_are_recorded(params: Params, ledger_url: str) -
     ):
         raise KeyboardInterrupt
     failed, crashed = get_entry(run.key, ledger_url), get_entry(run2.key, ledger_url)
-    assert failed is not None and failed.status == "failed"
-    assert failed.error is not None and "ZeroDivisionError" in failed.error
-    assert crashed is not None and crashed.status == "crashed"
+    assert failed is not None
+    assert failed.status == "failed"
+    assert failed.error is not None
+    assert "ZeroDivisionError" in failed.error
+    assert crashed is not None
+    assert crashed.status == "crashed"
     assert failed.compute_usd > 0
 
 
@@ -144,10 +147,12 @@ def test_a_run_killed_midway_is_reconciled_as_crashed(ledger_url: str, tmp_path:
     proc.kill()
     proc.communicate(timeout=30)
     entry = get_entry("mid", ledger_url)
-    assert entry is not None and entry.status == "running"
+    assert entry is not None
+    assert entry.status == "running"
     assert reconcile_crashed(ledger_url) == 1
     entry = get_entry("mid", ledger_url)
-    assert entry is not None and entry.status == "crashed"
+    assert entry is not None
+    assert entry.status == "crashed"
 
 
 CONCURRENT_WRITER = """
@@ -196,7 +201,8 @@ def test_eight_concurrent_writers_lose_nothing(ledger_url: str) -> None:
     assert entries == writers * per_writer + 1
     assert lines == writers * per_writer * 2 + 1
     shared = get_entry("same-key", ledger_url)
-    assert shared is not None and len(shared.staff) == 1
+    assert shared is not None
+    assert len(shared.staff) == 1
 
 
 def test_repricing_changes_totals_and_keeps_usage(params: Params, ledger_url: str) -> None:

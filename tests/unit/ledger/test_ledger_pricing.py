@@ -108,9 +108,11 @@ def test_metered_refuses_unknown_names_before_running(
 ) -> None:
     """The block never runs when the entry could not be recorded."""
     ran = []
-    with pytest.raises(LedgerError, match=message):
-        with metered(kind, "x", phase, trigger, params=params, url="sqlite://"):
-            ran.append(1)
+    with (
+        pytest.raises(LedgerError, match=message),
+        metered(kind, "x", phase, trigger, params=params, url="sqlite://"),
+    ):
+        ran.append(1)
     assert ran == []
 
 

@@ -1,0 +1,149 @@
+"""Metering agrees with the OS: CPU of the process and its children, peak memory, storage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+from lifecycle.config import Params
+from lifecycle.ledger.meter import metered
+from lifecycle.ledger.store import get_entry
+
+REPO = Path(__file__).resolve().parents[3]
+
+WORKLOAD = """
+    import subprocess, sys
+    from lifecycle.config import load_params
+    from lifecycle.ledger.meter import metered
+    params = load_params()
+    url = sys.argv[1]
+    print("ready", flush=True); sys.stdin.readline()
+    with metered("dvc_stage", "train", "development", "manual", run_key="cpu", params=params,
+                 url=url, tag=False) as run:
+        total = 0
+        for i in range(6_000_000):
+            total += i * i
+        subprocess.run([sys.executable, "-c", "sum(i * i for i in range(4_000_000))"], check=True)
+    print("done", flush=True); sys.stdin.readline()
+"""
+
+
+def _os_cpu(proc: psutil.Process) -> float:
+    """The kernel's CPU seconds of a process and its waited-for children."""
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@pytest.mark.slow
+def test_cpu_seconds_agree_with_the_os_within_ten_percent(sqlite_url: str) -> None:
+    """The ledger's CPU for a run matches the kernel's accounting of the same span."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WORKLOAD), sqlite_url],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    proc = psutil.Process(child.pid)
+    before = _os_cpu(proc)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline().strip() == "done"
+    os_seconds = _os_cpu(proc) - before
+    child.stdin.write("exit\n")
+    child.stdin.flush()
+    child.wait(timeout=60)
+    entry = get_entry("cpu", sqlite_url)
+    assert entry is not None
+    assert os_seconds > 0.5
+    assert entry.usage.cpu_seconds == pytest.approx(os_seconds, rel=0.10)
+
+
+def test_peak_memory_is_the_runs_own(params: Params, sqlite_url: str) -> None:
+    """A run that allocates 300 MB shows it; the next, lighter run does not inherit that peak."""
+    with metered("job", "big", "development", "manual", params=params, url=sqlite_url) as big:
+        block = bytearray(300 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])
+        del block
+    with metered("job", "small", "development", "manual", params=params, url=sqlite_url) as small:
+        pass
+    assert big.entry is not None
+    assert small.entry is not None
+    assert big.entry.usage.peak_memory_bytes >= 300 * 1024 * 1024
+    assert small.entry.usage.peak_memory_bytes < big.entry.usage.peak_memory_bytes - 200 * 1024**2
+
+
+def test_storage_growth_counts_bytes_added_to_data(
+    params: Params, sqlite_url: str, project_root: Path
+) -> None:
+    """Bytes written under data/, the DVC cache and MLflow artifacts are the run's growth."""
+    (project_root / "data").mkdir()
+    (project_root / "data" / "old.bin").write_bytes(b"0" * 5000)
+    with metered("dvc_stage", "ingest", "development", "manual", params=params, url=sqlite_url) as (
+        r
+    ):
+        (project_root / "data" / "raw").mkdir()
+        (project_root / "data" / "raw" / "new.bin").write_bytes(b"1" * 1_000_000)
+        (project_root / ".dvc" / "cache").mkdir(parents=True)
+        (project_root / ".dvc" / "cache" / "obj").write_bytes(b"2" * 200_000)
+        (project_root / "mlartifacts").mkdir()
+        (project_root / "mlartifacts" / "model.pkl").write_bytes(b"3" * 30_000)
+    assert r.entry is not None
+    assert r.entry.usage.storage_bytes == 1_230_000
+    assert r.entry.cost.storage_usd > 0
+
+
+def test_links_and_git_commit_are_recorded(
+    params: Params, sqlite_url: str, project_root: Path
+) -> None:
+    """Links given up front and during the run are stored; the commit is read from .git."""
+    git = project_root / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "refs" / "heads" / "main").write_text("a" * 40 + "\n")
+    with metered(
+        "flow",
+        "train",
+        "development",
+        "ci",
+        links={"data_version": "md5:abc"},
+        params=params,
+        url=sqlite_url,
+    ) as run:
+        run.link(model_version=7)
+    entry = get_entry(run.key, sqlite_url)
+    assert entry is not None
+    assert entry.links["data_version"] == "md5:abc"
+    assert entry.links["model_version"] == "7"
+    assert entry.links["git_commit"] == "a" * 40
+
+
+@pytest.mark.slow
+def test_mlflow_run_gets_the_cost_tags(
+    params: Params, sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run linked to an MLflow run leaves cost.* and ledger.key tags on it."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project_root / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    exp = client.create_experiment("ledger-test")
+    mlrun = client.create_run(exp)
+    with metered("flow", "train", "development", "manual", params=params, url=sqlite_url) as run:
+        run.link(mlflow_run_id=mlrun.info.run_id)
+        run.charge("promotion_review")
+    tags = client.get_run(mlrun.info.run_id).data.tags
+    assert run.entry is not None
+    assert tags["ledger.key"] == run.key
+    assert float(tags["cost.total_usd"]) == pytest.approx(run.entry.total_usd, abs=1e-5)
+    assert float(tags["cost.staff_usd"]) == pytest.approx(run.entry.staff_usd)
