@@ -700,27 +700,15 @@ def write_report_html(
     return path
 
 
-def tracking_uri(paths: Paths) -> str:
-    """MLFLOW_TRACKING_URI, or the project's embedded SQLite store."""
-    import os
-
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db}"
-
-
 def log_drift_to_mlflow(
     report: DriftReport, artifacts: Sequence[Path], params: Params, paths: Paths
 ) -> str:
     """Log the verdict, per-feature scores and the report files as one MLflow run; its id."""
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri(paths))
-    client = mlflow.MlflowClient()
-    name = params.mlflow.experiment
-    exp = client.get_experiment_by_name(name)
-    if exp is None:
-        exp_id = client.create_experiment(name, artifact_location=paths.mlflow_artifacts.as_uri())
-    else:
-        exp_id = exp.experiment_id
+    from lifecycle.registry import ensure_experiment
+
+    exp_id = ensure_experiment(paths, params.mlflow.experiment)
     metrics: dict[str, float] = {
         "worst_drift_score": report.worst_drift_score,
         "drifting_features": float(len(report.drifting_features)),
@@ -769,14 +757,18 @@ def _is_number(x: Any) -> bool:
 
 
 def _find_metrics(raw: Any) -> dict[str, Any] | None:
-    """The first mapping (breadth-first) that holds a numeric roc_auc."""
-    queue = [raw]
+    """The champion's figures: the 'holdout' section first, else the first mapping with roc_auc."""
+    if isinstance(raw, dict) and isinstance(raw.get("holdout"), dict):
+        raw = [raw["holdout"], raw]
+    queue = raw if isinstance(raw, list) else [raw]
     while queue:
         node = queue.pop(0)
         if isinstance(node, dict):
             if _is_number(node.get("roc_auc")):
                 return {str(k): v for k, v in node.items()}
             queue.extend(node.values())
+        elif isinstance(node, list):
+            queue.extend(node)
     return None
 
 
@@ -799,3 +791,84 @@ def _clean(obj: Any) -> Any:
 def _fmt(x: float | None) -> str:
     """A short number for tables, or a dash."""
     return "-" if x is None else f"{x:.3g}"
+
+
+# ---------------------------------------------------------------- one window, end to end
+
+
+@dataclass(frozen=True)
+class MonitorOutcome:
+    """What a monitor run wrote, for the drivers to log and link."""
+
+    report: DriftReport
+    json_path: Path
+    html_path: Path
+    mlflow_run_id: str | None = None
+
+
+def monitor_window(
+    params: Params,
+    paths: Paths,
+    window: Path | None = None,
+    *,
+    month: int | None = None,
+    scenario: str | None = None,
+    reference: Path | None = None,
+    out: Path | None = None,
+    model: str | None = None,
+    baseline: Path | None = None,
+    log_mlflow: bool = False,
+) -> MonitorOutcome:
+    """Check one window (a file, a log folder or a simulated month) and write its reports."""
+    import numpy as np
+
+    if window is not None and month is not None:
+        raise MonitorError("window: give a window path or --month, not both")
+    if month is not None:
+        window = paths.batch(month)
+        if not window.is_file():
+            found = sorted(p.stem for p in paths.batches.glob("month_*.parquet"))
+            raise MonitorError(
+                f"--month {month}: batch {str(window)!r} does not exist (found: {found or 'none'};"
+                " run ingest first)"
+            )
+    window = window if window is not None else paths.predictions
+    name = window_name(window)
+    ref = load_reference(reference or paths.reference)
+    cur = load_window(window)
+    rescore = False
+    if scenario is not None:
+        known = params.simulation.scenarios
+        if scenario not in known:
+            raise MonitorError(
+                f"--scenario {scenario!r}: not one of simulation.scenarios {sorted(known)}"
+            )
+        from lifecycle.ingest import apply_scenario
+
+        require_columns(cur, params.data.features, f"window {name!r}")
+        seed = params.simulation.seed + (month or 0)
+        cur = apply_scenario(cur, known[scenario], params.data, seed=seed)
+        name = f"{name}-{scenario}"
+        rescore = True
+    ref_scores = cur_scores = None
+    if model is not None:
+        from lifecycle.evaluate import score
+
+        require_columns(cur, params.data.features, f"window {name!r}")
+        ref_scores = score(params, paths, model, ref)
+        if rescore or SCORE_COLUMN not in cur.columns:
+            cur_scores = score(params, paths, model, cur)
+    elif SCORE_COLUMN in cur.columns and not rescore:
+        cur_scores = np.asarray(cur[SCORE_COLUMN], dtype=float)
+    base = None
+    base_path = baseline or paths.metrics
+    if baseline is not None or base_path.is_file():
+        base = PerformanceBaseline.from_metrics_file(base_path)
+    report = check_drift(ref, cur, params, name, ref_scores, cur_scores, base)
+    out_dir = out or paths.reports / "drift"
+    json_path = write_report_json(report, out_dir)
+    html_path = write_report_html(report, ref, cur, out_dir, ref_scores, cur_scores)
+    run_id = (
+        log_drift_to_mlflow(report, [json_path, html_path], params, paths) if log_mlflow else None
+    )
+    return MonitorOutcome(report, json_path, html_path, run_id)

@@ -1,0 +1,1 @@
+"""Command functions that `lifecycle.cli` registers (one module per command group)."""
