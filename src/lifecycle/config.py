@@ -336,6 +336,21 @@ class ServingParams(Frozen):
     verify_rows: int = Field(default=256, ge=8)
 
 
+class OrchestrationParams(Frozen):
+    """How flows run: the Dask cluster of the candidate fits, task retries, deployment schedules."""
+
+    dask_address: str | None = None
+    dask_workers: int = Field(default=2, ge=1, le=64)
+    task_retries: int = Field(default=2, ge=0, le=10)
+    retry_delay_seconds: float = Field(default=2.0, ge=0)
+    work_pool: str = Field(default="lifecycle-process", min_length=1)
+    ingest_cron: str = Field(default="0 6 1 * *", min_length=9)
+    monitor_cron: str = Field(default="0 7 * * *", min_length=9)
+    timezone: str = "UTC"
+    monitor_month: int = Field(default=1, ge=1)
+    monitor_scenario: str | None = None
+
+
 class Params(Frozen):
     """Every section of params.yaml."""
 
@@ -358,6 +373,7 @@ class Params(Frozen):
     estimate: EstimateParams = EstimateParams()
     drift: DriftParams = DriftParams()
     retrain: RetrainParams = RetrainParams()
+    orchestration: OrchestrationParams = OrchestrationParams()
     serving: ServingParams = ServingParams()
 
     @model_validator(mode="after")
