@@ -7,7 +7,7 @@ UV ?= uv
 
 setup:  ## install uv if missing, then the locked environment
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 
 run: setup  ## the whole lifecycle, end to end, on embedded defaults
 	$(UV) run lifecycle run

@@ -26,6 +26,15 @@ ParamsOpt = Annotated[
 ]
 
 
+def _mount() -> None:
+    """Sub-commands that live beside their code (their modules import nothing heavy)."""
+    from lifecycle.commands.monitor import monitor
+    from lifecycle.ledger.cli import ledger_app
+
+    app.add_typer(ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard.")
+    app.command("monitor")(monitor)
+
+
 @app.callback()
 def _main() -> None:
     """Quiet and offline before any tool is imported."""
@@ -71,11 +80,45 @@ def _setup(params_file: Path | None) -> tuple[Any, Any]:
         raise  # unreachable: _fail exits
 
 
-def _stage(name: str, params_file: Path | None, work: Callable[[Any, Any], T]) -> T:
-    """Run one pipeline stage with clear errors."""
+def _trigger() -> str:
+    """Why this run happens: LIFECYCLE_TRIGGER, else ci under CI, else manual."""
+    import os
+
+    if os.environ.get("LIFECYCLE_TRIGGER"):
+        return os.environ["LIFECYCLE_TRIGGER"]
+    return "ci" if os.environ.get("CI", "").lower() in ("1", "true") else "manual"
+
+
+def _phase() -> str:
+    """The project phase a run is charged to (LIFECYCLE_PHASE, default development)."""
+    import os
+
+    return os.environ.get("LIFECYCLE_PHASE", "development")
+
+
+def _stage(
+    name: str,
+    params_file: Path | None,
+    work: Callable[[Any, Any], T],
+    link: Callable[[Any, T], None] | None = None,
+) -> T:
+    """Run one pipeline stage with clear errors, metered as one ledger entry (failures too)."""
+    from lifecycle.ledger.meter import metered
+    from lifecycle.validate import ValidationFailedError
+
     params, paths = _setup(params_file)
-    with _clear_errors():
-        return work(params, paths)
+    with (
+        _clear_errors(),
+        metered("dvc_stage", name, _phase(), _trigger(), params=params, paths=paths) as run,
+    ):
+        try:
+            result = work(params, paths)
+        except ValidationFailedError:
+            run.charge("validation_triage")
+            raise
+        if link is not None:
+            link(run, result)
+        return result
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -123,7 +166,10 @@ def train(params: ParamsOpt = None) -> None:
     """Fit every candidate as an MLflow run and register the best as @challenger."""
     from lifecycle import train as mod
 
-    res = _stage("train", params, mod.train)
+    def link(run: Any, res: Any) -> None:
+        run.link(mlflow_run_id=res.run_id, model_version=res.version, data_version=res.data_version)
+
+    res = _stage("train", params, mod.train, link)
     for c in res.candidates:
         typer.echo(f"  {c.name:<12} {res.selection_metric} {c.selection_score:12.4f}  run {c.run_id}")
     how = "reused" if res.reused else "registered"
@@ -144,7 +190,13 @@ def evaluate(
             return decision, decision.champion_version
         return decision, mod.apply_decision(decision, p, d)
 
-    decision, champion = _stage("evaluate", params, work)
+    def link(run: Any, result: tuple[Any, str | None]) -> None:
+        decision, champion = result
+        run.link(model_version=champion or decision.challenger_version)
+        if decision.promote and not dry_run:
+            run.charge("promotion_review")
+
+    decision, champion = _stage("evaluate", params, work, link)
     verb = "PROMOTED" if decision.promote else "kept"
     typer.echo(f"{verb}: {decision.reason}")
     typer.echo(f"champion is now v{champion}" if champion else "no champion")
@@ -155,7 +207,11 @@ def rollback(params: ParamsOpt = None) -> None:
     """Restore @previous as champion in one step."""
     from lifecycle import registry
 
-    move = _stage("rollback", params, lambda p, d: registry.rollback(d, p.mlflow.model_name))
+    def link(run: Any, move: Any) -> None:
+        run.link(model_version=move.champion)
+        run.charge("rollback")
+
+    move = _stage("rollback", params, lambda p, d: registry.rollback(d, p.mlflow.model_name), link)
     typer.echo(f"champion is v{move.champion} again (v{move.previous} demoted)")
 
 
@@ -164,7 +220,9 @@ def summary(params: ParamsOpt = None) -> None:
     """What the last run produced: champion, its metrics, reports, how to open the UIs."""
     from lifecycle.summary import render_summary
 
-    typer.echo(_stage("summary", params, render_summary))
+    p, d = _setup(params)
+    with _clear_errors():
+        typer.echo(render_summary(p, d))
 
 
 @app.command()
@@ -188,6 +246,8 @@ def run(
     with _clear_errors():
         typer.echo(render_summary(p, d))
 
+
+_mount()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

