@@ -2,11 +2,12 @@
 
 Usage (from the repo root):
     uv run --no-project --with evidently==0.7.23 --with 'pandas<3' --with pyarrow \
-        python benchmarks/evidently_peer.py REF.parquet CUR.parquet CONFIG.json
+        python benchmarks/evidently_peer.py REF.parquet CUR.parquet[,CUR2.parquet...] CONFIG.json
 
 CONFIG.json: {"numeric": [...], "categorical": [...], "num_method": "ks", "cat_method": "chisquare",
-"num_threshold": 0.05, "cat_threshold": 0.05, "drift_share": 0.3}. Prints one JSON object:
-per-column verdicts and scores, import and run seconds, and the process's peak RSS.
+"num_threshold": 0.05, "cat_threshold": 0.05, "drift_share": 0.3}. Prints one JSON object: per
+current file, per-column verdicts and scores and the run's seconds ("runs"; the first is also at
+the top level), the import seconds, and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ P_VALUE_METHODS = {"ks", "chisquare", "z", "fisher_exact", "t_test", "mannw"}
 
 
 def main(argv: list[str]) -> int:
-    """Run the preset configured like our check and print its verdicts as JSON."""
+    """Run the preset configured like our check on each current file; print verdicts as JSON."""
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    ref_path, cur_path, cfg_path = argv
+    ref_path, cur_paths, cfg_path = argv
     with open(cfg_path) as fh:
         cfg: dict[str, Any] = json.load(fh)
     warnings.filterwarnings("ignore")
@@ -37,30 +38,43 @@ def main(argv: list[str]) -> int:
 
     import_s = time.perf_counter() - t0
     cols = [*cfg["numeric"], *cfg["categorical"]]
-    ref = pd.read_parquet(ref_path, columns=cols)
-    cur = pd.read_parquet(cur_path, columns=cols)
-    for c in cfg[
-        "categorical"
-    ]:  # categories as plain strings on both sides, as our check sees them
-        ref[c] = ref[c].astype("object").where(ref[c].notna(), None)
-        cur[c] = cur[c].astype("object").where(cur[c].notna(), None)
+
+    def read(path: str) -> Any:
+        """Features only; categories as plain strings, as our check sees them."""
+        frame = pd.read_parquet(path, columns=cols)
+        for c in cfg["categorical"]:
+            frame[c] = frame[c].astype("object").where(frame[c].notna(), None)
+        return frame
+
     definition = DataDefinition(
         numerical_columns=list(cfg["numeric"]), categorical_columns=list(cfg["categorical"])
     )
-    t1 = time.perf_counter()
-    ref_ds = Dataset.from_pandas(ref, data_definition=definition)
-    cur_ds = Dataset.from_pandas(cur, data_definition=definition)
-    preset = DataDriftPreset(
-        columns=cols,
-        num_method=cfg["num_method"],
-        cat_method=cfg["cat_method"],
-        num_threshold=cfg["num_threshold"],
-        cat_threshold=cfg["cat_threshold"],
-        drift_share=cfg["drift_share"],
-    )
-    snapshot = Report([preset]).run(current_data=cur_ds, reference_data=ref_ds)
-    run_s = time.perf_counter() - t1
-    body = snapshot.dict()
+    ref = read(ref_path)
+    runs = []
+    for cur_path in cur_paths.split(","):
+        cur = read(cur_path)
+        t1 = time.perf_counter()
+        ref_ds = Dataset.from_pandas(ref, data_definition=definition)
+        cur_ds = Dataset.from_pandas(cur, data_definition=definition)
+        preset = DataDriftPreset(
+            columns=cols,
+            num_method=cfg["num_method"],
+            cat_method=cfg["cat_method"],
+            num_threshold=cfg["num_threshold"],
+            cat_threshold=cfg["cat_threshold"],
+            drift_share=cfg["drift_share"],
+        )
+        snapshot = Report([preset]).run(current_data=cur_ds, reference_data=ref_ds)
+        run_s = time.perf_counter() - t1
+        runs.append({"current": cur_path, "columns": verdicts(snapshot.dict()), "run_s": run_s})
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {**runs[0], "runs": runs, "import_s": import_s, "peak_mb": peak_mb}
+    print(json.dumps(out, default=float))
+    return 0
+
+
+def verdicts(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per-column drift verdicts from the snapshot's ValueDrift metrics."""
     columns: dict[str, dict[str, Any]] = {}
     for metric in body.get("metrics", []):
         config = metric.get("config", {})
@@ -70,10 +84,7 @@ def main(argv: list[str]) -> int:
         # Evidently's rule: p-value tests drift below the threshold, distances at or above it
         drifted = value < threshold if method in P_VALUE_METHODS else value >= threshold
         columns[config["column"]] = {"drifted": bool(drifted), "score": value, "method": method}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = {"columns": columns, "import_s": import_s, "run_s": run_s, "peak_mb": peak_mb}
-    print(json.dumps(out, default=float))
-    return 0
+    return columns
 
 
 if __name__ == "__main__":

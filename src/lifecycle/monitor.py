@@ -28,6 +28,7 @@ Verdict = Literal["ok", "drift", "decay", "drift_and_decay", "insufficient"]
 SCORE_COLUMN = "score"
 LABEL_COLUMN = "label"
 WINDOW_SUFFIXES = (".parquet", ".pq", ".jsonl", ".json")
+KS_EXACT_LIMIT = 10_000  # effective rows n*m/(n+m) up to which the KS p-value is exact
 
 
 class MonitorError(ValueError):
@@ -238,12 +239,35 @@ def numeric_psi(reference: FloatArray, current: FloatArray, bins: int, epsilon: 
     return psi_from_counts(binned_counts(reference, edges), binned_counts(current, edges), epsilon)
 
 
+def ks_statistic(reference: FloatArray, current: FloatArray) -> float:
+    """The largest gap between the two empirical CDFs (sorted arrays, no per-row Python)."""
+    import numpy as np
+
+    a, b = np.sort(reference), np.sort(current)
+    both = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, both, side="right") / a.size
+    cdf_b = np.searchsorted(b, both, side="right") / b.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
 def ks_test(reference: FloatArray, current: FloatArray) -> tuple[float, float]:
-    """Two-sample Kolmogorov-Smirnov statistic and p-value (scipy)."""
+    """Two-sample Kolmogorov-Smirnov statistic and p-value.
+
+    Up to KS_EXACT_LIMIT effective rows this is scipy's ks_2samp; above it, scipy's exact
+    Smirnov distribution costs 0.1-0.5 s per column for small p-values, so the p-value comes
+    from the limiting Kolmogorov distribution with Stephens' correction (within 1e-5 of the
+    exact value at p = 0.05 for 50,000 effective rows).
+    """
+    import numpy as np
     from scipy import stats
 
-    res = stats.ks_2samp(reference, current)
-    return float(res.statistic), float(res.pvalue)
+    en = reference.size * current.size / (reference.size + current.size)
+    if en <= KS_EXACT_LIMIT:
+        res = stats.ks_2samp(reference, current)
+        return float(res.statistic), float(res.pvalue)
+    d = ks_statistic(reference, current)
+    root = float(np.sqrt(en))
+    return d, float(stats.kstwobign.sf((root + 0.12 + 0.11 / root) * d))
 
 
 def chi2_test(

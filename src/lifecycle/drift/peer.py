@@ -39,13 +39,18 @@ def peer_command(script: Path, *args: str) -> list[str]:
 
 
 def run_evidently(
-    reference: Path, current: Path, data: DataParams, drift: DriftParams, script: Path
+    reference: Path,
+    current: Path | list[Path],
+    data: DataParams,
+    drift: DriftParams,
+    script: Path,
 ) -> dict[str, Any]:
-    """Evidently's verdicts and timings on two parquet files (a subprocess; raises on failure)."""
+    """Evidently's verdicts and timings on parquet files (one subprocess; raises on failure)."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.json"
         cfg.write_text(json.dumps(peer_config(data, drift)))
-        cmd = peer_command(script, str(reference), str(current), str(cfg))
+        currents = ",".join(str(c) for c in (current if isinstance(current, list) else [current]))
+        cmd = peer_command(script, str(reference), currents, str(cfg))
         done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=tmp)
     if done.returncode != 0:
         raise RuntimeError(f"evidently peer failed ({done.returncode}): {done.stderr[-2000:]}")

@@ -162,3 +162,14 @@ def test_score_drift() -> None:
     assert moved.psi is not None
     assert moved.psi > DRIFT.score_psi_threshold
     assert score_drift(ref, ref[:3], DRIFT).drifted is None
+
+
+def test_large_sample_ks_matches_scipy() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    ref, cur = rng.normal(0, 1, 30_000), rng.normal(0.02, 1, 25_000)
+    expected = stats.ks_2samp(ref, cur)
+    stat, p = ks_test(ref, cur)
+    assert stat == pytest.approx(float(expected.statistic), abs=1e-12)
+    assert p == pytest.approx(float(expected.pvalue), abs=2e-3)
