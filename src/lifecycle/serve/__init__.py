@@ -1,0 +1,1 @@
+"""The serving API (FastAPI): predict, feedback, health, model card, metrics, admin, hot swap."""

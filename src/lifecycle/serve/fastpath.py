@@ -1,0 +1,291 @@
+"""A lean transform equal to the fitted ColumnTransformer, proven row for row at load time.
+
+The pipeline's `predict_proba` on one row spends most of its time in pandas and the
+ColumnTransformer's bookkeeping, not in arithmetic. `FastScorer` reads the fitted
+statistics (imputer fill values, scaler mean and scale, one-hot categories) and applies the
+same IEEE operations in the same order with numpy on plain rows, then calls the fitted final
+estimator on the same matrix. It supports the shapes `lifecycle.features.preprocessor` builds
+(SimpleImputer, StandardScaler, OneHotEncoder without drop or infrequent categories);
+anything else raises `UnsupportedPipelineError`. `verify` compares both paths on synthetic
+rows made from the fitted statistics (every category, an unseen one, nulls where allowed,
+values spread over several standard deviations) and must find them exactly equal, or the
+service falls back to the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
+Row = dict[str, Any]
+UNSEEN = "\x00unseen-category"
+
+
+class UnsupportedPipelineError(ValueError):
+    """The fitted pipeline has a step the lean path does not reproduce."""
+
+
+@dataclass(frozen=True)
+class NumericBlock:
+    """Numeric columns: fill missing with the imputer's statistics, then standardise."""
+
+    columns: tuple[str, ...]
+    fill: FloatArray | None
+    mean: FloatArray | None
+    scale: FloatArray | None
+
+    def apply(self, rows: Sequence[Row]) -> FloatArray:
+        """The block's output for these rows, in the fitted operation order."""
+        import numpy as np
+
+        x = np.empty((len(rows), len(self.columns)), dtype=np.float64)
+        for j, c in enumerate(self.columns):
+            x[:, j] = np.array([r[c] for r in rows], dtype=np.float64)
+        if self.fill is not None:
+            mask = np.isnan(x)
+            if mask.any():
+                x[mask] = np.broadcast_to(self.fill, x.shape)[mask]
+        if self.mean is not None:
+            x -= self.mean
+        if self.scale is not None:
+            x /= self.scale
+        return x
+
+
+@dataclass(frozen=True)
+class OneHotBlock:
+    """Categorical columns: one-hot known categories; null maps where the imputer sends it."""
+
+    columns: tuple[str, ...]
+    lookups: tuple[dict[Any, int], ...]
+    spans: tuple[int, ...]
+    width: int
+    dtype: Any
+
+    def apply(self, rows: Sequence[Row]) -> FloatArray:
+        """The one-hot matrix; unknown categories give all zeros (handle_unknown='ignore')."""
+        import numpy as np
+
+        n = len(rows)
+        out = np.zeros((n, self.width), dtype=self.dtype)
+        offset = 0
+        index = np.arange(n)
+        for col, lookup, span in zip(self.columns, self.lookups, self.spans, strict=True):
+            get = lookup.get
+            codes = np.array([get(r[col], -1) for r in rows], dtype=np.int64)
+            known = codes >= 0
+            if known.all():
+                out[index, offset + codes] = 1
+            else:
+                out[index[known], offset + codes[known]] = 1
+            offset += span
+        return out
+
+
+Block = NumericBlock | OneHotBlock
+
+
+@dataclass(frozen=True)
+class FastScorer:
+    """Rows -> the fitted transform's matrix -> the final estimator's positive-class score."""
+
+    blocks: tuple[Block, ...]
+    estimator: Any
+    positive_index: int
+
+    def transform(self, rows: Sequence[Row]) -> FloatArray:
+        """The matrix the ColumnTransformer would produce for these rows."""
+        import numpy as np
+
+        parts = [b.apply(rows) for b in self.blocks]
+        return np.hstack(parts) if len(parts) > 1 else parts[0]
+
+    def __call__(self, rows: Sequence[Row]) -> FloatArray:
+        """Churn probabilities for these rows."""
+        import numpy as np
+
+        proba = self.estimator.predict_proba(self.transform(rows))
+        return np.ascontiguousarray(proba[:, self.positive_index], dtype=np.float64)
+
+
+def _step_list(transformer: Any) -> list[Any]:
+    """The steps of a sub-pipeline, or the single estimator as a one-step list."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(transformer, Pipeline):
+        return [step for _, step in transformer.steps if step not in (None, "passthrough")]
+    return [transformer]
+
+
+def _numeric_block(steps: list[Any], columns: tuple[str, ...]) -> NumericBlock:
+    """Imputer (numeric) then scaler, each optional, nothing else."""
+    import numpy as np
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    fill = mean = scale = None
+    kinds = [type(s) for s in steps]
+    if kinds not in ([SimpleImputer], [StandardScaler], [SimpleImputer, StandardScaler], []):
+        raise UnsupportedPipelineError(f"numeric steps {[k.__name__ for k in kinds]}")
+    for step in steps:
+        if isinstance(step, SimpleImputer):
+            stats = np.asarray(step.statistics_, dtype=np.float64)
+            missing = step.missing_values
+            if step.add_indicator or np.isnan(stats).any():
+                raise UnsupportedPipelineError("imputer with indicator or empty features")
+            if not (isinstance(missing, float) and np.isnan(missing)):
+                raise UnsupportedPipelineError(f"imputer missing_values={missing!r}")
+            fill = stats
+        else:
+            if not (step.with_mean and step.with_std):
+                raise UnsupportedPipelineError("scaler without mean or std")
+            mean = np.asarray(step.mean_, dtype=np.float64)
+            scale = np.asarray(step.scale_, dtype=np.float64)
+    return NumericBlock(columns, fill, mean, scale)
+
+
+def _onehot_block(steps: list[Any], columns: tuple[str, ...]) -> OneHotBlock:
+    """An optional constant/most-frequent imputer, then a one-hot encoder ignoring unknowns."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    if not steps or not isinstance(steps[-1], OneHotEncoder) or len(steps) > 2:
+        raise UnsupportedPipelineError("categorical block is not [imputer] + one-hot")
+    enc = steps[-1]
+    if enc.drop is not None or enc.handle_unknown != "ignore" or enc.sparse_output:
+        raise UnsupportedPipelineError("one-hot with drop, error on unknown, or sparse output")
+    if any(getattr(enc, "_infrequent_enabled", False) for _ in (0,)):
+        raise UnsupportedPipelineError("one-hot with infrequent categories")
+    lookups = [{v: j for j, v in enumerate(cats.tolist())} for cats in enc.categories_]
+    if len(steps) == 2:
+        imp = steps[0]
+        if not isinstance(imp, SimpleImputer) or imp.add_indicator:
+            raise UnsupportedPipelineError("categorical imputer")
+        for lookup, value in zip(lookups, _imputed_none(imp, len(columns)), strict=True):
+            slot = lookup.get(value, -1)
+            lookup.pop(None, None)
+            if slot >= 0:
+                lookup[None] = slot
+    spans = tuple(len(c) for c in enc.categories_)
+    return OneHotBlock(columns, tuple(lookups), spans, sum(spans), enc.dtype)
+
+
+def _imputed_none(imputer: Any, width: int) -> list[Any]:
+    """What the fitted imputer turns a null into, per column (None when it leaves it)."""
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted on a frame, probed with an array
+        out = imputer.transform(np.array([[None] * width], dtype=object))
+    return [None if v is None else v for v in out[0].tolist()]
+
+
+def build_fast(pipeline: Any) -> FastScorer:
+    """A lean scorer for a fitted Pipeline(ColumnTransformer, estimator), or refuse."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
+        raise UnsupportedPipelineError("not a two-step pipeline")
+    prep, estimator = pipeline.steps[0][1], pipeline.steps[1][1]
+    if not isinstance(prep, ColumnTransformer):
+        raise UnsupportedPipelineError("first step is not a ColumnTransformer")
+    blocks: list[Block] = []
+    for name, transformer, columns in prep.transformers_:
+        if transformer == "drop" or (name == "remainder" and not len(columns)):
+            continue
+        if transformer == "passthrough" or not isinstance(columns, list):
+            raise UnsupportedPipelineError(f"transformer {name!r}: passthrough or non-name columns")
+        steps, cols = _step_list(transformer), tuple(str(c) for c in columns)
+        try:
+            blocks.append(_onehot_block(steps, cols))
+        except UnsupportedPipelineError:
+            blocks.append(_numeric_block(steps, cols))
+    if not blocks:
+        raise UnsupportedPipelineError("no transformer output")
+    classes = list(getattr(estimator, "classes_", []))
+    if len(classes) != 2 or not hasattr(estimator, "predict_proba"):
+        raise UnsupportedPipelineError("estimator is not a binary classifier with predict_proba")
+    return FastScorer(tuple(blocks), estimator, 1)
+
+
+def pipeline_scorer(
+    pipeline: Any, numeric: Sequence[str], categorical: Sequence[str]
+) -> Callable[[Sequence[Row]], FloatArray]:
+    """The reference path: rows -> a typed DataFrame -> pipeline.predict_proba."""
+
+    def score(rows: Sequence[Row]) -> FloatArray:
+        import numpy as np
+
+        frame = rows_frame(rows, numeric, categorical)
+        return np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
+
+    return score
+
+
+def rows_frame(rows: Sequence[Row], numeric: Sequence[str], categorical: Sequence[str]) -> Any:
+    """Rows as the frame `lifecycle.features.model_inputs` makes: floats and objects."""
+    import numpy as np
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    for c in numeric:
+        data[c] = np.array([r[c] for r in rows], dtype=np.float64)
+    for c in categorical:
+        data[c] = pd.Series([r[c] for r in rows], dtype=object)
+    return pd.DataFrame(data, columns=[*numeric, *categorical])
+
+
+def probe_rows(scorer: FastScorer, n: int, nullable: set[str], seed: int = 0) -> list[Row]:
+    """Synthetic rows covering every fitted category, unseen ones, nulls and wide numbers."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows: list[Row] = [{} for _ in range(n)]
+    for block in scorer.blocks:
+        if isinstance(block, NumericBlock):
+            centre = block.mean if block.mean is not None else np.zeros(len(block.columns))
+            spread = block.scale if block.scale is not None else np.ones(len(block.columns))
+            values = centre + spread * rng.normal(0, 2, (n, len(block.columns)))
+            for j, col in enumerate(block.columns):
+                for i in range(n):
+                    rows[i][col] = float(values[i, j])
+                if col in nullable:
+                    rows[n - 1 - (j % max(n // 4, 1))][col] = None
+        else:
+            for col, lookup in zip(block.columns, block.lookups, strict=True):
+                choices: list[Any] = [*(k for k in lookup if k is not None), UNSEEN]
+                if col in nullable:
+                    choices.append(None)
+                picks = rng.permutation(np.arange(n) % len(choices))
+                for i in range(n):
+                    rows[i][col] = choices[int(picks[i])]
+    return rows
+
+
+def verify(scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any) -> str | None:
+    """None when both paths give exactly the same matrix and scores, else why not."""
+    import numpy as np
+
+    numeric, categorical = columns
+    frame = rows_frame(rows, numeric, categorical)
+    reference = np.asarray(pipeline.steps[0][1].transform(frame), dtype=np.float64)
+    mine = scorer.transform(rows)
+    if reference.shape != mine.shape or not np.array_equal(reference, mine):
+        return "transformed matrix differs from the ColumnTransformer's"
+    expected = np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
+    if not np.array_equal(expected, scorer(rows)):
+        return "scores differ from pipeline.predict_proba"
+    for i in range(min(len(rows), 8)):
+        if scorer(rows[i : i + 1])[0] != expected[i]:
+            return f"row {i} scored alone differs from the pipeline's batch score"
+    return None

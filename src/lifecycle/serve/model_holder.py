@@ -1,0 +1,190 @@
+"""The model the service answers with: loaded beside the old one, swapped in one step.
+
+`ModelHolder.current` is one attribute holding an immutable `LoadedModel`; a request reads it
+once and keeps that object to the end, so a swap never changes the model under a request in
+flight, and every response names the version that answered. `refresh` resolves the alias to
+a version number, and only when it changed loads that exact version (by number, so an alias
+moving again mid-load cannot mix two versions), builds and verifies its fast path, then
+assigns `current`. One load at a time (a lock); a failed load keeps the old model serving.
+Each uvicorn worker holds its own holder and converges by polling the alias on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.config import Params
+from lifecycle.paths import Paths
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Scorer = Callable[[Sequence[dict[str, Any]]], "npt.NDArray[np.float64]"]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One registered version, ready to score: the pipeline, its scorer and its card."""
+
+    name: str
+    version: str
+    alias: str
+    pipeline: Any
+    score: Scorer
+    fast_path: bool
+    fast_path_note: str
+    card: dict[str, Any] = field(default_factory=dict)
+    loaded_at: str = ""
+
+
+class ModelHolder:
+    """Holds the serving model and swaps it atomically when the alias moves."""
+
+    def __init__(self, params: Params, paths: Paths, alias: str = "champion") -> None:
+        """Nothing loads here: the app loads in the background so /health answers at once."""
+        self.params = params
+        self.paths = paths
+        self.alias = alias
+        self.current: LoadedModel | None = None
+        self.last_error: str | None = "not loaded yet"
+        self._lock = threading.Lock()
+        self.on_swap: Callable[[LoadedModel | None, LoadedModel], None] | None = None
+
+    def resolve(self) -> str | None:
+        """The version number the alias points at now (None when it points nowhere)."""
+        from lifecycle.registry import version_by_alias
+
+        found = version_by_alias(self.paths, self.params.mlflow.model_name, self.alias)
+        return str(found.version) if found is not None else None
+
+    def refresh(self, force: bool = False) -> LoadedModel | None:
+        """Follow the alias: load the version it names beside the old one, then swap."""
+        with self._lock:
+            version = self.resolve()
+            if version is None:
+                self.last_error = (
+                    f"model {self.params.mlflow.model_name!r} has no version with alias "
+                    f"{self.alias!r} yet (train and promote one first)"
+                )
+                return self.current
+            old = self.current
+            if old is not None and old.version == version and not force:
+                return old
+            fresh = load_version(self.params, self.paths, version, self.alias)
+            self.current = fresh  # the swap: one reference assignment
+            self.last_error = None
+        if self.on_swap is not None:
+            self.on_swap(old, fresh)
+        log.info("serving %s v%s (fast path: %s)", fresh.name, fresh.version, fresh.fast_path)
+        return fresh
+
+
+def load_version(params: Params, paths: Paths, version: str, alias: str) -> LoadedModel:
+    """Load one version by number, build its scorer and its card (what /model shows)."""
+    import tempfile
+
+    import mlflow.sklearn
+
+    from lifecycle.registry import client
+
+    started = time.perf_counter()
+    name = params.mlflow.model_name
+    c = client(paths)
+    mv = c.get_model_version(name, version)
+    # a throw-away download folder: mlflow otherwise leaves a copy in /tmp per load
+    with tempfile.TemporaryDirectory(prefix="lifecycle-model-") as tmp:
+        pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}", dst_path=tmp)
+    score, fast, note = make_scorer(pipeline, params)
+    card = model_card(c, mv, alias, paths)
+    card["fast_path"] = {"used": fast, "note": note}
+    card["load_seconds"] = round(time.perf_counter() - started, 3)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return LoadedModel(name, str(version), alias, pipeline, score, fast, note, card, now)
+
+
+def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
+    """The lean scorer when it is proven equal to the pipeline, else the pipeline itself."""
+    from lifecycle.serve.fastpath import (
+        UnsupportedPipelineError,
+        build_fast,
+        pipeline_scorer,
+        probe_rows,
+        verify,
+    )
+
+    data = params.data
+    slow = pipeline_scorer(pipeline, data.numeric, data.categorical)
+    try:
+        fast = build_fast(pipeline)
+    except UnsupportedPipelineError as err:
+        return slow, False, f"pipeline used: {err}"
+    nullable = set(params.validation.max_null_fraction)
+    rows = probe_rows(fast, params.serving.verify_rows, nullable)
+    why = verify(fast, pipeline, rows, (data.numeric, data.categorical))
+    if why is not None:
+        log.warning("fast path refused, serving through the pipeline: %s", why)
+        return slow, False, f"pipeline used: {why}"
+    return fast, True, f"verified equal to the pipeline on {len(rows)} rows"
+
+
+def model_card(c: Any, mv: Any, alias: str, paths: Paths) -> dict[str, Any]:
+    """Name, version, alias, training date, holdout metrics, data version, run link."""
+    import os
+
+    from lifecycle.registry import tracking_uri
+
+    tags = dict(mv.tags or {})
+    run = c.get_run(mv.run_id) if mv.run_id else None
+    trained = None
+    experiment = None
+    if run is not None:
+        trained = datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat()
+        experiment = run.info.experiment_id
+    metrics: dict[str, float] = {}
+    for key, value in tags.items():
+        if key.startswith("holdout_"):
+            try:
+                metrics[key.removeprefix("holdout_")] = float(value)
+            except ValueError:
+                continue
+    if run is not None and not metrics:
+        metrics = {
+            k.removeprefix("holdout_"): v
+            for k, v in run.data.metrics.items()
+            if k.startswith("holdout_")
+        }
+    ui = os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+    return {
+        "name": mv.name,
+        "version": str(mv.version),
+        "alias": alias,
+        "trained_at": trained,
+        "registered_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(),
+        "holdout_metrics": metrics,
+        "data_version": tags.get("data_version"),
+        "candidate": tags.get("candidate"),
+        "mlflow_run_id": mv.run_id,
+        "mlflow_run_url": f"{ui}/#/experiments/{experiment}/runs/{mv.run_id}" if run else None,
+        "tracking_uri": _safe_uri(tracking_uri(paths)),
+    }
+
+
+def _safe_uri(uri: str) -> str:
+    """A tracking URI without any password it may carry."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

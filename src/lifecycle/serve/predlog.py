@@ -1,0 +1,214 @@
+"""The prediction log: every prediction appended without blocking, one file per day.
+
+Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folder):
+
+    data/predictions/date=YYYY-MM-DD/predictions-<pid>.jsonl
+        one JSON object a line: request_id, record (index in the request), time (ISO UTC),
+        model_version, score, label (the predicted label at the threshold, in the target's
+        own labels), source ("api" or "batch"), then every feature by its params name
+    data/feedback/date=YYYY-MM-DD/feedback-<pid>.jsonl
+        request_id, record, outcome (the real label, one of validation.target_labels), time
+
+Feedback lives beside, not under, data/predictions so that a drift check over the prediction
+folder never mixes outcome rows into the feature window. The join: `labelled(paths)` reads
+both and left-joins feedback onto predictions on (request_id, record), the latest outcome
+winning; rows without feedback have outcome null. The request path only appends to an
+in-memory list; a writer thread formats and appends lines every `log_flush_seconds` (or when
+`log_buffer_rows` are waiting), and `close` flushes everything on graceful shutdown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lifecycle.paths import Paths
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+def predictions_dir(paths: Paths) -> Path:
+    """The folder of day partitions of predictions."""
+    return paths.predictions
+
+
+def feedback_dir(paths: Paths) -> Path:
+    """The folder of day partitions of outcomes (beside the predictions, not under)."""
+    return paths.data / "feedback"
+
+
+def day_file(folder: Path, stem: str, when: datetime) -> Path:
+    """This process's file of one UTC day."""
+    day = when.astimezone(UTC).strftime("%Y-%m-%d")
+    return folder / f"date={day}" / f"{stem}-{os.getpid()}.jsonl"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One answered request: what the writer turns into one line per record."""
+
+    request_id: str
+    time: datetime
+    model_version: str
+    rows: list[dict[str, Any]]
+    scores: list[float]
+    labels: list[Any]
+    source: str
+
+
+class PredictionLog:
+    """Append-only, day-partitioned JSON lines, written by a background thread."""
+
+    def __init__(self, folder: Path, flush_seconds: float = 1.0, buffer_rows: int = 20_000):
+        """The writer thread starts with `start` (none at construction)."""
+        self.folder = folder
+        self.flush_seconds = flush_seconds
+        self.buffer_rows = buffer_rows
+        self._pending: list[Entry] = []
+        self._pending_rows = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.appended = 0
+        self.written = 0
+        self.errors = 0
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._loop, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def append(self, entry: Entry) -> None:
+        """Queue one request's predictions; never touches the disk on the caller's thread."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the prediction log is closed")
+            self._pending.append(entry)
+            self._pending_rows += len(entry.rows)
+            self.appended += len(entry.rows)
+            if self._pending_rows >= self.buffer_rows:
+                self._cond.notify()
+
+    @property
+    def pending(self) -> int:
+        """Rows queued but not yet on disk."""
+        return self._pending_rows
+
+    def close(self) -> None:
+        """Flush what is queued and stop the writer (graceful shutdown)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.flush()
+
+    def _loop(self) -> None:
+        """Wake every flush interval (or when the buffer fills) and write."""
+        while True:
+            with self._cond:
+                if not self._closed:
+                    self._cond.wait(self.flush_seconds)
+                closed = self._closed
+            self.flush()
+            if closed:
+                return
+
+    def flush(self) -> None:
+        """Write every queued entry now (one open per day file)."""
+        with self._cond:
+            batch, self._pending, self._pending_rows = self._pending, [], 0
+        if not batch:
+            return
+        by_file: dict[Path, list[str]] = {}
+        for entry in batch:
+            target = day_file(self.folder, "predictions", entry.time)
+            by_file.setdefault(target, []).extend(format_entry(entry))
+        for target, lines in by_file.items():
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("a", encoding="utf-8") as fh:
+                    fh.write("".join(lines))
+                self.written += len(lines)
+            except OSError:
+                self.errors += len(lines)
+                log.exception("could not write %d prediction(s) to %s", len(lines), target)
+
+
+def format_entry(entry: Entry) -> list[str]:
+    """One JSON line per record of a request."""
+    stamp = entry.time.astimezone(UTC).isoformat(timespec="microseconds")
+    lines = []
+    for i, (row, score, label) in enumerate(
+        zip(entry.rows, entry.scores, entry.labels, strict=True)
+    ):
+        head = {
+            "request_id": entry.request_id,
+            "record": i,
+            "time": stamp,
+            "model_version": entry.model_version,
+            "score": score,
+            "label": label,
+            "source": entry.source,
+        }
+        lines.append(json.dumps({**head, **row}, allow_nan=False) + "\n")
+    return lines
+
+
+def append_feedback(paths: Paths, items: list[dict[str, Any]], lock: threading.Lock) -> int:
+    """Append outcomes to today's feedback file; the count written."""
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="microseconds")
+    lines = [
+        json.dumps(
+            {
+                "request_id": it["request_id"],
+                "record": int(it.get("record", 0)),
+                "outcome": it["outcome"],
+                "time": stamp,
+            }
+        )
+        + "\n"
+        for it in items
+    ]
+    target = day_file(feedback_dir(paths), "feedback", now)
+    with lock:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as fh:
+            fh.write("".join(lines))
+    return len(lines)
+
+
+def read_lines(folder: Path) -> pd.DataFrame:
+    """Every JSON-lines file under a folder as one frame (empty when there is none)."""
+    import pandas as pd
+
+    frames = [
+        pd.read_json(f, lines=True, dtype=False)
+        for f in sorted(folder.rglob("*.jsonl"))
+        if f.stat().st_size
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def labelled(paths: Paths) -> pd.DataFrame:
+    """Predictions left-joined with their latest outcome on (request_id, record)."""
+    preds = read_lines(predictions_dir(paths))
+    fb = read_lines(feedback_dir(paths))
+    if preds.empty:
+        return preds
+    if fb.empty:
+        return preds.assign(outcome=None)
+    fb = fb.sort_values("time").drop_duplicates(["request_id", "record"], keep="last")
+    fb = fb[["request_id", "record", "outcome"]]
+    return preds.merge(fb, on=["request_id", "record"], how="left")

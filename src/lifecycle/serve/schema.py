@@ -1,0 +1,124 @@
+"""Request and response schemas generated from params: another table works by params alone.
+
+Numeric features are finite floats (null allowed only where `validation.max_null_fraction`
+tolerates nulls, since the pipeline imputes them); categorical features are one of
+`validation.categories` where listed, else any string. Unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from lifecycle.config import Params
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OneOrMany:
+    """Validators of a body that is one object or a list of them, and its JSON schema."""
+
+    one: TypeAdapter[Any]
+    many: TypeAdapter[Any]
+    schema: TypeAdapter[Any]
+
+    def parse(self, raw: bytes) -> list[Record]:
+        """Validate a JSON body into a list of plain dicts; a list's errors name its index."""
+        start = raw.lstrip()[:1]
+        if start == b"[":
+            return list(self.many.validate_json(raw))
+        return [self.one.validate_json(raw)]
+
+    def openapi(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The body schema and the component schemas it refers to."""
+        schema = self.schema.json_schema(ref_template="#/components/schemas/{model}")
+        defs = schema.pop("$defs", {})
+        return schema, defs
+
+
+@dataclass(frozen=True)
+class RequestSchema:
+    """The validators of one params file's prediction and feedback bodies."""
+
+    features: tuple[str, ...]
+    predict: OneOrMany
+    feedback: OneOrMany
+    max_records: int
+
+    def parse_rows(self, rows: Sequence[Record]) -> list[Record]:
+        """Validate already-decoded rows (offline scoring) with the same rules as the API."""
+        return list(self.predict.many.validate_python(rows))
+
+
+def _numeric(nullable: bool) -> Any:
+    """A finite float (JSON numbers only, no strings), nullable when params allow nulls."""
+    finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    return finite | None if nullable else finite
+
+
+def _categorical(categories: tuple[str, ...] | None, nullable: bool) -> Any:
+    """One of the known categories when params list them, else any string."""
+    kind: Any = Literal[tuple(categories)] if categories else Annotated[str, Field(strict=True)]
+    return kind | None if nullable else kind
+
+
+def record_type(params: Params) -> type:
+    """A TypedDict of every feature, built from data and validation params."""
+    data, rules = params.data, params.validation
+    fields: dict[str, Any] = {}
+    for col in data.numeric:
+        fields[col] = _numeric(col in rules.max_null_fraction)
+    for col in data.categorical:
+        fields[col] = _categorical(rules.categories.get(col), col in rules.max_null_fraction)
+    make: Any = TypedDict
+    record: Any = make("Record", fields)
+    record.__pydantic_config__ = ConfigDict(extra="forbid", title="Record")
+    return record  # type: ignore[no-any-return]
+
+
+def feedback_type(params: Params) -> type:
+    """One outcome: the request id, the record's index in that request, the real label."""
+    labels = tuple(params.validation.target_labels)
+    fields: dict[str, Any] = {
+        "request_id": Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")],
+        "record": NotRequired[Annotated[int, Field(ge=0, strict=True)]],
+        "outcome": Literal[labels],
+    }
+    make: Any = TypedDict
+    fb: Any = make("Feedback", fields)
+    fb.__pydantic_config__ = ConfigDict(extra="forbid", title="Feedback")
+    return fb  # type: ignore[no-any-return]
+
+
+def one_or_many(item: type, limit: int) -> OneOrMany:
+    """Adapters for one item, a list of 1..limit items, and their union (for the schema)."""
+    many = Annotated[list[item], Field(min_length=1, max_length=limit)]  # type: ignore[valid-type]
+    either: Any = item | many  # type: ignore[operator]
+    return OneOrMany(TypeAdapter(item), TypeAdapter(many), TypeAdapter(either))
+
+
+def build_schema(params: Params) -> RequestSchema:
+    """The request schemas of this params file (one record, or a list of 1..max_records)."""
+    limit = params.serving.max_records
+    return RequestSchema(
+        params.data.features,
+        one_or_many(record_type(params), limit),
+        one_or_many(feedback_type(params), limit),
+        limit,
+    )
+
+
+def error_details(err: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
+    """FastAPI-style 422 details: where (the field), what rule, and a plain message."""
+    out = []
+    for e in err.errors(include_url=False, include_input=False, include_context=False):
+        loc = [prefix, *e["loc"]]
+        out.append({"loc": loc, "msg": e["msg"], "type": e["type"]})
+    return out
