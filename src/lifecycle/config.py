@@ -337,12 +337,10 @@ class ServingParams(Frozen):
 
 
 class OrchestrationParams(Frozen):
-    """How flows run: the Dask cluster of the candidate fits, task retries, deployment schedules."""
+    """How flows run: the Dask cluster of the candidate fits, the work pool, deployment schedules."""
 
     dask_address: str | None = None
     dask_workers: int = Field(default=2, ge=1, le=64)
-    task_retries: int = Field(default=2, ge=0, le=10)
-    retry_delay_seconds: float = Field(default=2.0, ge=0)
     work_pool: str = Field(default="lifecycle-process", min_length=1)
     ingest_cron: str = Field(default="0 6 1 * *", min_length=9)
     monitor_cron: str = Field(default="0 7 * * *", min_length=9)

@@ -1,0 +1,1 @@
+"""Prefect drivers of the library: server management, tasks, flows, deployments, Dask runner."""

@@ -1,0 +1,92 @@
+"""The monitor flow: drift of one window, the retrain policy, and the event a retrain reacts to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+from prefect.events import emit_event
+
+from lifecycle.config import Params
+from lifecycle.monitor import DriftReport
+from lifecycle.orchestration.artifacts import publish_cost, publish_drift
+from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
+from lifecycle.orchestration.results import MonitorFlowResult
+from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.tasks import decide_retrain_task, drift_task, io_task, labels_task
+from lifecycle.paths import Paths
+from lifecycle.retrain import RetrainDecision, record_blocked
+
+
+@io_task("champion-version")
+def champion_task(params: Params, paths: Paths) -> str | None:
+    """The version @champion points at, if any."""
+    from lifecycle.registry import CHAMPION, version_by_alias
+
+    found = version_by_alias(paths, params.mlflow.model_name, CHAMPION)
+    return None if found is None else str(found.version)
+
+
+def emit_drift(params: Params, report: DriftReport, decision: RetrainDecision) -> None:
+    """Tell Prefect what drifted; the retrain deployment's trigger matches retrain=true."""
+    emit_event(
+        event=DRIFT_EVENT,
+        resource={
+            "prefect.resource.id": model_resource(params.mlflow.model_name),
+            RETRAIN_LABEL: str(decision.retrain).lower(),
+        },
+        payload={
+            "window": report.window,
+            "verdict": report.verdict,
+            "reasons": list(decision.reasons),
+        },
+    )
+
+
+@flow(name="monitor")
+def monitor_flow(
+    params_file: str | None = None,
+    month: int | None = None,
+    window: str | None = None,
+    scenario: str | None = None,
+    trigger: str = "manual",
+    phase: str = "maintenance",
+    emit: bool = True,
+) -> MonitorFlowResult:
+    """Check a window (a month, a file, or the prediction log) against the reference."""
+    params, paths = setup(params_file)
+    tag_run("stage:monitor", f"trigger:{trigger}")
+    where = Path(window) if window else None
+    with ledger("monitor", phase, trigger, params, paths) as run:
+        champion = champion_task(params, paths)
+        model = "champion" if champion else None
+        outcome = drift_task(params, paths, where, month, scenario, model)
+        labelled = labels_task(params, paths, where, month)
+        report = outcome.report
+        decision = decide_retrain_task(report, labelled, params)
+        found = bool(report.data_drift or report.prediction_drift or report.performance_decay)
+        if found:
+            run.charge("drift_investigation")
+        record_blocked(decision, params, run)
+        run.link(mlflow_run_id=outcome.mlflow_run_id, model_version=champion)
+        publish_drift(report)
+        emitted = emit and found
+        if emitted:
+            emit_drift(params, report, decision)
+    if champion:
+        tag_run(f"model:v{champion}")
+    cost = cost_of(run)
+    publish_cost("monitor", cost)
+    return MonitorFlowResult(
+        window=report.window,
+        verdict=report.verdict,
+        drift=found,
+        reasons=report.reasons,
+        labelled_rows=labelled,
+        retrain=decision.retrain,
+        retrain_reasons=decision.reasons,
+        report=str(outcome.json_path),
+        event_emitted=emitted,
+        model_version=champion,
+        cost=cost,
+    )

@@ -1,0 +1,32 @@
+"""The retrain flow: started by the drift event (or by hand), it reviews and runs the train flow."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from lifecycle.orchestration.artifacts import publish_cost
+from lifecycle.orchestration.flows_train import train_flow
+from lifecycle.orchestration.results import RetrainFlowResult
+from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+
+
+@flow(name="retrain")
+def retrain_flow(
+    params_file: str | None = None,
+    window: str = "",
+    reasons: list[str] | None = None,
+    trigger: str = "event",
+    phase: str = "maintenance",
+) -> RetrainFlowResult:
+    """Charge the review a retrain needs, then train, evaluate and promote as a subflow."""
+    params, paths = setup(params_file)
+    tag_run("stage:retrain", f"trigger:{trigger}")
+    why = tuple(reasons or ())
+    with ledger("retrain", phase, trigger, params, paths) as run:
+        run.charge("retrain_review")
+        run.note = f"window {window or '-'}: " + "; ".join(why)[:1500]
+    cost = cost_of(run)
+    trained = train_flow(params_file, trigger=trigger, phase=phase)
+    tag_run(f"model:v{trained.champion_version or trained.challenger_version}")
+    publish_cost("retrain", cost)
+    return RetrainFlowResult(window=window, reasons=why, train=trained, cost=cost)

@@ -1,0 +1,84 @@
+"""The train flow: fit the candidates (fanned out on Dask), register the best, evaluate, promote."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from lifecycle.config import Params
+from lifecycle.orchestration.artifacts import publish_cost, publish_evaluation
+from lifecycle.orchestration.results import FitOutcome, TrainFlowResult
+from lifecycle.orchestration.runner import fit_runner
+from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.tasks import (
+    context_task,
+    dvc_record_task,
+    evaluate_task,
+    find_registered_task,
+    fit_task,
+    promote_task,
+    register_task,
+    reuse_task,
+    train_report_task,
+)
+from lifecycle.paths import Paths
+from lifecycle.train import TrainContext
+
+STAGES = ("train", "evaluate")
+
+
+@flow(name="fit-candidates", validate_parameters=False)
+def fit_candidates_flow(params: Params, paths: Paths, ctx: TrainContext) -> tuple[FitOutcome, ...]:
+    """One task per candidate, in parallel on the flow's task runner (Dask by default)."""
+    futures = [fit_task.submit(c, params, paths, ctx) for c in params.train.candidates]
+    return tuple(f.result() for f in futures)
+
+
+def fit_candidates(params: Params, paths: Paths, ctx: TrainContext) -> tuple[FitOutcome, ...]:
+    """Run the fits on the runner params and DASK_SCHEDULER_ADDRESS choose."""
+    runner = fit_runner(params.orchestration, len(params.train.candidates))
+    return fit_candidates_flow.with_options(task_runner=runner)(params, paths, ctx)
+
+
+@flow(name="train")
+def train_flow(
+    params_file: str | None = None, trigger: str = "manual", phase: str = "development"
+) -> TrainFlowResult:
+    """Train, then evaluate and promote; a failed fit stops the flow before any alias moves."""
+    params, paths = setup(params_file)
+    tag_run("stage:train", f"trigger:{trigger}")
+    with ledger("train", phase, trigger, params, paths) as run:
+        ctx = context_task(params, paths)
+        found = find_registered_task(params, paths, ctx.fingerprint)
+        fits: tuple[FitOutcome, ...] = ()
+        if found is None:
+            fits = fit_candidates(params, paths, ctx)
+            trained = register_task([f.result for f in fits], params, paths, ctx)
+        else:
+            trained = reuse_task(found, params, paths, ctx)
+        train_report_task(trained, paths)
+        decision = evaluate_task(params, paths)
+        champion = promote_task(decision, params, paths)
+        if decision.promote:
+            run.charge("promotion_review")
+        run.link(
+            mlflow_run_id=trained.run_id,
+            model_version=champion or trained.version,
+            data_version=ctx.data_version,
+        )
+        publish_evaluation(decision, fits, ctx.experiment_id)
+        stages = dvc_record_task(paths, STAGES)
+    tag_run(f"model:v{champion or trained.version}")
+    cost = cost_of(run)
+    publish_cost("train", cost)
+    return TrainFlowResult(
+        model_name=trained.model_name,
+        challenger_version=trained.version,
+        reused=trained.reused,
+        promoted=decision.promote,
+        reason=decision.reason,
+        champion_version=champion,
+        data_version=ctx.data_version,
+        fits=fits,
+        dvc_stages=stages,
+        cost=cost,
+    )
