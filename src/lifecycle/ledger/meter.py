@@ -31,6 +31,7 @@ from lifecycle.ledger.pricing import (
     check_choice,
     phases,
     price_compute,
+    price_sheet_id,
     staff_line,
 )
 from lifecycle.ledger.store import LINK_FIELDS, LedgerEntry, write_entry
@@ -40,6 +41,16 @@ if TYPE_CHECKING:
     from lifecycle.paths import Paths
 
 log = logging.getLogger(__name__)
+_HOST = ""
+
+
+def _hostname() -> str:
+    """This machine's name, looked up once."""
+    global _HOST
+    _HOST = socket.gethostname()
+    return _HOST
+
+
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -205,8 +216,8 @@ def build_entry(
         links=dict(run.links),
         staff=tuple(run.staff),
         cost=price_compute(usage, request, params.prices),
-        price_sheet=params.section_hash("prices", "staffing"),
-        host=socket.gethostname(),
+        price_sheet=price_sheet_id(params),
+        host=_HOST or _hostname(),
         pid=os.getpid(),
         error=error,
         note=run.note,

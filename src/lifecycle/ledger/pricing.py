@@ -35,6 +35,21 @@ def str_keys(mapping: Mapping[Any, V]) -> dict[str, V]:
     return {str(k): v for k, v in mapping.items()}
 
 
+_SHEET_IDS: dict[int, tuple[Any, str]] = {}
+
+
+def price_sheet_id(params: Any) -> str:
+    """A short hash of the prices and rates an entry was priced with (cached per params)."""
+    hit = _SHEET_IDS.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1]
+    value = str(params.section_hash("prices", "staffing"))
+    if len(_SHEET_IDS) > 64:
+        _SHEET_IDS.clear()
+    _SHEET_IDS[id(params)] = (params, value)
+    return value
+
+
 def check_choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
     """A clear error when a value is not one of a fixed set."""
     if value not in allowed:

@@ -21,6 +21,7 @@ from lifecycle.ledger.pricing import (
     StaffLine,
     Usage,
     price_compute,
+    price_sheet_id,
     staff_line,
 )
 
@@ -111,7 +112,7 @@ class LedgerEntry:
             self,
             cost=price_compute(self.usage, request, params.prices),
             staff=staff,
-            price_sheet=params.section_hash("prices", "staffing"),
+            price_sheet=price_sheet_id(params),
         )
 
     def tags(self) -> dict[str, str]:
@@ -184,8 +185,21 @@ def tables() -> tuple[MetaData, Table, Table]:
         Column("error", Text),
         Column("note", Text),
         Column("recorded_at", DateTime, nullable=False),
-        Index("ix_ledger_month_phase", "month", "phase"),
         Index("ix_ledger_day", "day"),
+        # covering indexes: the forecast and the dashboard read only these columns
+        Index("ix_ledger_rates", "started_at", "kind", "name", "phase", "total_usd"),
+        Index(
+            "ix_ledger_rollup",
+            "month",
+            "phase",
+            "name",
+            "kind",
+            "model_version",
+            "compute_usd",
+            "staff_usd",
+            "total_usd",
+            "predictions",
+        ),
         Index("ix_ledger_status", "status"),
         Index("ix_ledger_total", "total_usd"),
     )
@@ -332,48 +346,68 @@ def _row(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def _upsert(conn: Connection, table: Table, row: dict[str, Any]) -> None:
-    """Insert or replace one row by primary key, atomically on SQLite and PostgreSQL."""
-    dialect = conn.dialect.name
-    update_cols = [k for k in row if k != "key"]
+def _upsert_statement(dialect: str, table: Table) -> Any:
+    """The insert-or-replace statement of a dialect, built once (rows are bound at execute)."""
+    cache_key = f"upsert:{dialect}:{table.name}"
+    stmt = _schema.get(cache_key)
+    if stmt is not None:
+        return stmt
+    cols = [c.name for c in table.columns if c.name != "key"]
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        lite = sqlite.insert(table).values(row)
-        set_ = {k: lite.excluded[k] for k in update_cols}
-        conn.execute(lite.on_conflict_do_update(index_elements=["key"], set_=set_))
-        return
-    if dialect == "postgresql":
+        lite = sqlite.insert(table)
+        stmt = lite.on_conflict_do_update(
+            index_elements=["key"], set_={k: lite.excluded[k] for k in cols}
+        )
+    elif dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        pg = postgresql.insert(table).values(row)
-        set_ = {k: pg.excluded[k] for k in update_cols}
-        conn.execute(pg.on_conflict_do_update(index_elements=["key"], set_=set_))
+        pg = postgresql.insert(table)
+        stmt = pg.on_conflict_do_update(
+            index_elements=["key"], set_={k: pg.excluded[k] for k in cols}
+        )
+    _schema[cache_key] = stmt
+    return stmt
+
+
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace rows by primary key, atomically on SQLite and PostgreSQL."""
+    stmt = _upsert_statement(conn.dialect.name, table)
+    if stmt is not None:
+        conn.execute(stmt, rows)
         return
-    conn.execute(table.delete().where(table.c.key == row["key"]))
-    conn.execute(table.insert().values(row))
+    conn.execute(table.delete().where(table.c.key.in_([r["key"] for r in rows])))
+    conn.execute(table.insert(), rows)
 
 
 def write_rows(conn: Connection, entry: LedgerEntry) -> None:
     """Write an entry and its staffing lines inside the caller's transaction."""
+    write_many_rows(conn, [entry])
+
+
+def write_many_rows(conn: Connection, batch: list[LedgerEntry]) -> None:
+    """Write entries and their staffing lines inside the caller's transaction (bulk import)."""
+    if not batch:
+        return
     _, entries, staff = tables()
-    _upsert(conn, entries, _row(entry))
-    conn.execute(staff.delete().where(staff.c.entry_key == entry.key))
-    if entry.staff:
-        conn.execute(
-            staff.insert(),
-            [
-                {
-                    "entry_key": entry.key,
-                    "activity": s.activity,
-                    "role": s.role,
-                    "hours": s.hours,
-                    "rate_usd": s.rate_usd,
-                    "usd": s.usd,
-                }
-                for s in entry.staff
-            ],
-        )
+    _upsert(conn, entries, [_row(e) for e in batch])
+    keys = [e.key for e in batch]
+    conn.execute(staff.delete().where(staff.c.entry_key.in_(keys)))
+    lines = [
+        {
+            "entry_key": e.key,
+            "activity": s.activity,
+            "role": s.role,
+            "hours": s.hours,
+            "rate_usd": s.rate_usd,
+            "usd": s.usd,
+        }
+        for e in batch
+        for s in e.staff
+    ]
+    if lines:
+        conn.execute(staff.insert(), lines)
 
 
 def write_entry(entry: LedgerEntry, url: str | None = None) -> LedgerEntry:
@@ -471,8 +505,8 @@ def reprice_all(params: Params, url: str | None = None) -> tuple[float, float]:
         after += new.total_usd
         repriced.append(new)
     with writing(url) as conn:
-        for entry in repriced:
-            write_rows(conn, entry)
+        for i in range(0, len(repriced), 1000):
+            write_many_rows(conn, repriced[i : i + 1000])
     return before, after
 
 
