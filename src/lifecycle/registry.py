@@ -36,14 +36,16 @@ def tracking_uri(paths: Paths) -> str:
 
 
 def client(paths: Paths) -> MlflowClient:
-    """An MlflowClient on the project's store (also sets the fluent API's URIs)."""
+    """An MlflowClient on the project's store (also points the fluent API at it)."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(paths)
+    # the registry lives in the tracking store (mlflow.set_registry_uri also exports an env
+    # variable, so reading MLFLOW_REGISTRY_URI back would pin a stale store)
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
-    return MlflowClient(tracking_uri=uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def ensure_experiment(paths: Paths, name: str) -> str:

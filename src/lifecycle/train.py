@@ -40,6 +40,7 @@ class CandidateResult:
     name: str
     family: str
     run_id: str
+    model_uri: str
     selection_score: float
     cv: dict[str, float]
     holdout: dict[str, float]
@@ -149,7 +150,7 @@ def fit_candidate(
         mlflow.log_metrics({f"holdout_{k}": v for k, v in hold.items() if v == v})
         mlflow.log_metrics({"selection_score": selection, "fit_seconds": fit_seconds})
         example = x.head(5)
-        mlflow.sklearn.log_model(
+        info = mlflow.sklearn.log_model(
             pipe,
             name="model",
             signature=infer_signature(example, pipe.predict_proba(example)[:, 1]),
@@ -158,7 +159,14 @@ def fit_candidate(
         )
         run_id = run.info.run_id
     return CandidateResult(
-        candidate.name, candidate.family, run_id, selection, cv, hold, round(fit_seconds, 3)
+        candidate.name,
+        candidate.family,
+        run_id,
+        info.model_uri,
+        selection,
+        cv,
+        hold,
+        round(fit_seconds, 3),
     )
 
 
@@ -191,7 +199,7 @@ def register_best(
         raise ValueError("no candidate was trained")
     best = max(results, key=lambda r: r.selection_score)
     c = client(paths)
-    mv = mlflow.register_model(f"runs:/{best.run_id}/model", params.mlflow.model_name)
+    mv = mlflow.register_model(best.model_uri, params.mlflow.model_name)
     version_tags = {
         "candidate": best.name,
         "family": best.family,
