@@ -1,9 +1,8 @@
-"""Shared fixtures: offline settings for every test, and throw-away projects with their own stores."""
+"""Shared fixtures: offline settings for every test; throw-away projects with their own stores."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,14 @@ os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty project (fast params) with its own MLflow store, ledger and data folders."""
     root = write_project(tmp_path / "project", fast_params_raw())
     monkeypatch.setenv("LIFECYCLE_HOME", str(root))
     monkeypatch.setenv("LIFECYCLE_PARAMS", str(root / "params.yaml"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     monkeypatch.setenv("LIFECYCLE_LEDGER_URL", f"sqlite:///{root / 'ledger.db'}")
-    yield root
+    return root
 
 
 @pytest.fixture(scope="session")

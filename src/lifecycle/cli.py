@@ -22,7 +22,8 @@ app = typer.Typer(
 
 T = TypeVar("T")
 ParamsOpt = Annotated[
-    Path | None, typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)")
+    Path | None,
+    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
 ]
 
 
@@ -31,7 +32,9 @@ def _mount() -> None:
     from lifecycle.commands.monitor import monitor
     from lifecycle.ledger.cli import ledger_app
 
-    app.add_typer(ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard.")
+    app.add_typer(
+        ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard."
+    )
     app.command("monitor")(monitor)
 
 
@@ -171,7 +174,9 @@ def train(params: ParamsOpt = None) -> None:
 
     res = _stage("train", params, mod.train, link)
     for c in res.candidates:
-        typer.echo(f"  {c.name:<12} {res.selection_metric} {c.selection_score:12.4f}  run {c.run_id}")
+        typer.echo(
+            f"  {c.name:<12} {res.selection_metric} {c.selection_score:12.4f}  run {c.run_id}"
+        )
     how = "reused" if res.reused else "registered"
     typer.echo(f"{how} {res.model_name} v{res.version} ({res.candidate}) as @challenger")
 
@@ -228,14 +233,28 @@ def summary(params: ParamsOpt = None) -> None:
 @app.command()
 def run(
     params: ParamsOpt = None,
-    force: Annotated[bool, typer.Option(help="rerun every stage")] = False,
+    force: Annotated[bool, typer.Option(help="rerun every stage (with --dvc)")] = False,
+    dvc: Annotated[bool, typer.Option("--dvc", help="the DVC path: dvc repro")] = False,
+    month: Annotated[int | None, typer.Option(help="the simulated month to monitor")] = None,
+    scenario: Annotated[str | None, typer.Option(help="a drift scenario for that month")] = None,
 ) -> None:
-    """The main job: reproduce the whole pipeline with DVC, then print the summary."""
+    """The main job: the lifecycle flow on the local Prefect server (or `dvc repro` with --dvc)."""
     import subprocess
 
     from lifecycle.summary import render_summary
 
     p, d = _setup(params)
+    if not dvc:
+        from lifecycle.orchestration.cli import run_lifecycle
+        from lifecycle.orchestration.server import ServerError
+
+        with _clear_errors():
+            try:
+                run_lifecycle(params, month, scenario)
+            except ServerError as err:
+                _fail(str(err))
+            typer.echo(render_summary(p, d))
+        return
     cmd = [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock", "repro"]
     if force:
         cmd.append("--force")

@@ -436,7 +436,7 @@ def load_params(path: Path | str | None = None) -> Params:
 
     import yaml
 
-    source = Path(path or os.environ.get("LIFECYCLE_PARAMS", DEFAULT_PARAMS))
+    source = Path(path or os.environ.get("LIFECYCLE_PARAMS") or DEFAULT_PARAMS)
     if not source.is_file():
         raise ConfigError(f"{source}: params file not found")
     try:

@@ -187,7 +187,9 @@ def write_reports(decision: Decision, champion: str | None, params: Params, path
 
     paths.reports.mkdir(parents=True, exist_ok=True)
     _write_json(paths.promotion, {**asdict(decision), "champion_after": champion})
-    chosen = decision.challenger if decision.promote or decision.champion is None else decision.champion
+    chosen = (
+        decision.challenger if decision.promote or decision.champion is None else decision.champion
+    )
     metrics = {
         "champion_version": int(champion) if champion else None,
         "holdout": {k: round(v, 6) for k, v in chosen.items()},

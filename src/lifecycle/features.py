@@ -92,7 +92,9 @@ def preprocessor(data: DataParams, spec: FeatureParams) -> ColumnTransformer:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy=spec.numeric_imputer))]
+    numeric_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy=spec.numeric_imputer))
+    ]
     if spec.scale_numeric:
         numeric_steps.append(("scale", StandardScaler()))
     categorical = Pipeline(

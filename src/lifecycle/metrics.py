@@ -21,7 +21,7 @@ def campaign_profit(y_true: Any, scores: Any, campaign: CampaignParams) -> float
     s = np.asarray(scores, dtype=float)
     if len(y) == 0:
         return 0.0
-    k = max(1, int(round(campaign.capacity_share * len(y))))
+    k = max(1, round(campaign.capacity_share * len(y)))
     top = np.argsort(-s, kind="stable")[:k]
     gain = campaign.acceptance_rate * campaign.retained_value
     return float(y[top].sum() * gain - k * campaign.contact_cost)
@@ -97,7 +97,10 @@ def curves(y_true: Any, scores: Any) -> dict[str, list[dict[str, float]]]:
     return {
         "roc": _thin([{"fpr": float(a), "tpr": float(b)} for a, b in zip(fpr, tpr, strict=True)]),
         "precision_recall": _thin(
-            [{"recall": float(r), "precision": float(p)} for p, r in zip(precision, recall, strict=True)]
+            [
+                {"recall": float(r), "precision": float(p)}
+                for p, r in zip(precision, recall, strict=True)
+            ]
         ),
         "calibration": [
             {"mean_predicted": float(m), "fraction_positive": float(f)}

@@ -143,7 +143,9 @@ def fit_candidate(
         FINGERPRINT_TAG: ctx.fingerprint,
         "stage": "train",
     }
-    with mlflow.start_run(experiment_id=ctx.experiment_id, run_name=candidate.name, tags=tags) as run:
+    with mlflow.start_run(
+        experiment_id=ctx.experiment_id, run_name=candidate.name, tags=tags
+    ) as run:
         mlflow.log_params({"family": candidate.family, **candidate.params})
         mlflow.log_params({"cv_folds": params.train.cv_folds, "threshold": params.train.threshold})
         mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items() if v == v})

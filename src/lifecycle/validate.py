@@ -123,9 +123,7 @@ def validate_frame(
         checkpoint = ctx.checkpoints.add(
             gx.Checkpoint(name="gate", validation_definitions=[definition], actions=[])
         )
-        result = checkpoint.run(
-            batch_parameters={"dataframe": df}, expectation_parameters=None
-        )
+        result = checkpoint.run(batch_parameters={"dataframe": df}, expectation_parameters=None)
         run = next(iter(result.run_results.values()))
         failures = _without_echoes([_failure(r) for r in run.results if not r.success])
         report = ValidationReport(

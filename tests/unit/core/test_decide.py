@@ -12,7 +12,9 @@ from lifecycle.evaluate import decide, paired_bootstrap
 @pytest.fixture(scope="module")
 def params(repo_params_mapping: dict[str, object]) -> Params:
     p = parse_params(repo_params_mapping)
-    return p.model_copy(update={"promotion": p.promotion.model_copy(update={"bootstrap_samples": 300})})
+    return p.model_copy(
+        update={"promotion": p.promotion.model_copy(update={"bootstrap_samples": 300})}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,9 @@ def test_first_valid_model_becomes_champion(params: Params, data: tuple[np.ndarr
     assert d.promote and "no champion yet" in d.reason
 
 
-def test_first_model_below_the_floor_is_refused(params: Params, data: tuple[np.ndarray, ...]) -> None:
+def test_first_model_below_the_floor_is_refused(
+    params: Params, data: tuple[np.ndarray, ...]
+) -> None:
     y, _, _ = data
     rng = np.random.default_rng(2)
     d = decide(params, y, rng.random(len(y)), None, "1", None)

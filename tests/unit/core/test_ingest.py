@@ -1,4 +1,4 @@
-"""Ingest: every source kind, clear errors for bad sources, a seeded arrival, the drift scenarios."""
+"""Ingest: every source kind, clear errors for bad sources, seeded arrival, drift scenarios."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_bad_sources_are_named(
 
 def test_unknown_suffix(tmp_path: Path, params: Params) -> None:
     (tmp_path / "t.xlsx").write_text("x")
-    with pytest.raises(SourceError, match="expected .csv or .parquet"):
+    with pytest.raises(SourceError, match=r"expected \.csv or \.parquet"):
         read_source(_with_source(params, str(tmp_path / "t.xlsx")).data)
 
 
