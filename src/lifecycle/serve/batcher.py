@@ -5,7 +5,9 @@ each, the batcher queues them; one consumer task takes whatever queued (up to
 `batch_max_rows` rows, optionally after waiting `batch_wait_ms` for more), groups the rows
 by the model object each request started with (so a hot swap never moves a request to another
 version), scores each group in one call in a worker thread, and hands every request its own
-slice. Requests at least `batch_max_rows` long skip the queue and run in a thread at once.
+slice. Requests at least `batch_max_rows` long, and every request of a model whose scores
+depend on batch composition (see `fastpath.batch_invariant`), skip the queue and run alone
+in a thread, so each request's scores equal the pipeline's on that request's own rows.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class MicroBatcher:
 
     async def score(self, model: LoadedModel, rows: list[dict[str, Any]]) -> FloatArray:
         """Scores of these rows by this model, batched with others when small."""
-        if len(rows) >= self.max_rows or self._task is None or self._wake is None:
+        alone = len(rows) >= self.max_rows or not model.batchable
+        if alone or self._task is None or self._wake is None:
             return await asyncio.to_thread(model.score, rows)
         done: asyncio.Future[FloatArray] = asyncio.get_running_loop().create_future()
         self._queue.append(_Job(model, rows, done))

@@ -42,6 +42,7 @@ class LoadedModel:
     score: Scorer
     fast_path: bool
     fast_path_note: str
+    batchable: bool
     card: dict[str, Any] = field(default_factory=dict)
     loaded_at: str = ""
 
@@ -104,11 +105,29 @@ def load_version(params: Params, paths: Paths, version: str, alias: str) -> Load
     with tempfile.TemporaryDirectory(prefix="lifecycle-model-") as tmp:
         pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}", dst_path=tmp)
     score, fast, note = make_scorer(pipeline, params)
+    batchable = scorer_is_batch_invariant(score, pipeline, params)
     card = model_card(c, mv, alias, paths)
     card["fast_path"] = {"used": fast, "note": note}
+    card["micro_batching"] = batchable
     card["load_seconds"] = round(time.perf_counter() - started, 3)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    return LoadedModel(name, str(version), alias, pipeline, score, fast, note, card, now)
+    return LoadedModel(name, str(version), alias, pipeline, score, fast, note, batchable, card, now)
+
+
+def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> bool:
+    """Whether requests may share a model call without changing any score."""
+    from lifecycle.serve.fastpath import (
+        UnsupportedPipelineError,
+        batch_invariant,
+        build_fast,
+        probe_rows,
+    )
+
+    try:
+        rows = probe_rows(build_fast(pipeline), 64, set(params.validation.max_null_fraction), 1)
+    except UnsupportedPipelineError:
+        return False
+    return batch_invariant(score, rows)
 
 
 def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:

@@ -194,7 +194,7 @@ def read_lines(folder: Path) -> pd.DataFrame:
     import pandas as pd
 
     frames = [
-        pd.read_json(f, lines=True, dtype=False)
+        pd.read_json(f, lines=True, dtype=False, precise_float=True)
         for f in sorted(folder.rglob("*.jsonl"))
         if f.stat().st_size
     ]

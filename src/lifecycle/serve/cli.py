@@ -1,0 +1,78 @@
+"""Typer command functions `serve` and `score` (registered as `lifecycle serve` / `score`).
+
+Environment: LIFECYCLE_HOST (default 127.0.0.1), LIFECYCLE_PORT (default 8000),
+LIFECYCLE_ADMIN_TOKEN (bearer token of /admin/*; unset = admin disabled), LIFECYCLE_HOME,
+LIFECYCLE_PARAMS, MLFLOW_TRACKING_URI, MLFLOW_UI_URL (for the run link of GET /model).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+ParamsOpt = Annotated[
+    Path | None,
+    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default: LIFECYCLE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default: LIFECYCLE_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    params: ParamsOpt = None,
+) -> None:
+    """Serve models:/<name>@champion over HTTP; follows the alias and hot-swaps."""
+    import uvicorn
+
+    from lifecycle.env import apply_offline_defaults
+
+    apply_offline_defaults()
+    if params is not None:
+        os.environ["LIFECYCLE_PARAMS"] = str(params)
+    bind = host or os.environ.get("LIFECYCLE_HOST", "127.0.0.1")
+    port = port or int(os.environ.get("LIFECYCLE_PORT", "8000"))
+    uvicorn.run(
+        "lifecycle.serve.app:app_from_env",
+        factory=True,
+        host=bind,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=30,
+        log_level=os.environ.get("LIFECYCLE_LOG_LEVEL", "info").lower(),
+    )
+
+
+def score(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file of records to score")],
+    out: Annotated[Path | None, typer.Option(help="write scores here (.csv or .parquet)")] = None,
+    model: Annotated[str, typer.Option(help="alias or version number")] = "champion",
+    params: ParamsOpt = None,
+) -> None:
+    """Score a file offline with the serving model; every row goes to the prediction log."""
+    from lifecycle.config import ConfigError, load_params
+    from lifecycle.env import apply_offline_defaults
+    from lifecycle.paths import Paths
+    from lifecycle.registry import RegistryError
+    from lifecycle.serve.batch import BatchInputError, score_file
+
+    apply_offline_defaults()
+    try:
+        p = load_params(params)
+        result = score_file(p, Paths.from_env(), file, out, model)
+    except (ConfigError, RegistryError, BatchInputError) as err:
+        typer.secho(str(err), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_summary(result))
+
+
+def _summary(result: Any) -> str:
+    """One line of what was scored."""
+    where = f" -> {result.out}" if result.out else ""
+    return (
+        f"scored {result.rows} rows with {result.model_name} v{result.model_version} "
+        f"(request {result.request_id}, {result.positives} labelled positive){where}"
+    )

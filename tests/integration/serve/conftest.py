@@ -1,0 +1,62 @@
+"""Fixtures of the serving integration tests: one trained project per session, an app per test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.serve.project import Project, build_project, environment
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A real project with a registered champion (about 15 s, once per session)."""
+    return build_project(tmp_path_factory.mktemp("serve") / "project")
+
+
+@pytest.fixture
+def project_env(project: Project, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The project's variables set for one test."""
+    for key, value in project.env.items():
+        monkeypatch.setenv(key, value)
+    return project
+
+
+def wait_ready(client: TestClient, seconds: float = 60) -> None:
+    """Block until the app has loaded its model."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if client.get("/ready").status_code == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not ready after {seconds} s: {client.get('/ready').json()}")
+
+
+@pytest.fixture
+def client(project_env: Project) -> Iterator[TestClient]:
+    """A TestClient on a fresh app serving the project's champion, admin token 'secret'."""
+    from lifecycle.paths import Paths
+    from lifecycle.serve.app import ServeSettings, create_app
+
+    settings = ServeSettings(project_env.params, Paths(project_env.root), "secret")
+    with TestClient(create_app(settings)) as c:
+        wait_ready(c)
+        yield c
+
+
+@pytest.fixture
+def records(project: Project) -> list[dict[str, object]]:
+    """Holdout rows as API records (nulls as None)."""
+    import pandas as pd
+
+    frame = pd.read_parquet(Path(project.root) / "data" / "processed" / "holdout.parquet")
+    feats = frame[list(project.params.data.features)].astype(object)
+    feats = feats.where(feats.notna(), None)
+    return [{str(k): v for k, v in r.items()} for r in feats.to_dict("records")]
+
+
+__all__ = ["environment", "wait_ready"]

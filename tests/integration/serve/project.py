@@ -1,0 +1,92 @@
+"""A real, small trained project for the serving tests: data, MLflow store, a champion."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifecycle.config import Params, load_params
+
+PARAMS_FILE = Path(__file__).resolve().parents[3] / "params.yaml"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project root with a registered champion (version 1, a logistic regression)."""
+
+    root: Path
+    params: Params
+    run_id: str
+    tracking_uri: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a process needs to serve this project."""
+        return {
+            "LIFECYCLE_HOME": str(self.root),
+            "LIFECYCLE_PARAMS": str(self.root / "params.yaml"),
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "LIFECYCLE_LEDGER_URL": f"sqlite:///{self.root / 'ledger.db'}",
+        }
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set variables for a block (session fixtures cannot use monkeypatch)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def build_project(root: Path) -> Project:
+    """Ingest, accept the reference period, split, train one cheap candidate, promote it."""
+    from lifecycle.env import apply_offline_defaults
+    from lifecycle.features import split
+    from lifecycle.ingest import ingest
+    from lifecycle.paths import Paths
+    from lifecycle.registry import promote
+    from lifecycle.train import train
+
+    apply_offline_defaults()
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PARAMS_FILE, root / "params.yaml")
+    base = load_params(root / "params.yaml")
+    cheap = base.train.model_copy(update={"candidates": (base.train.candidates[0],), "cv_folds": 2})
+    params = base.model_copy(update={"train": cheap})
+    paths = Paths(root)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with environment({"LIFECYCLE_HOME": str(root), "MLFLOW_TRACKING_URI": uri}):
+        ingest(params.data, params.simulation, paths)
+        # the GX gate is tested elsewhere; here the raw reference period is taken as validated
+        paths.validated.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(paths.raw_reference, paths.validated)
+        split(params, paths)
+        result = train(params, paths)
+        promote(paths, params.mlflow.model_name, result.version)
+    return Project(root, params, result.run_id, uri)
+
+
+def register_copy(project: Project) -> str:
+    """A new version of the same run's model (a cheap extra version to promote)."""
+    import mlflow
+
+    from lifecycle.paths import Paths
+    from lifecycle.registry import client
+
+    with environment(project.env):
+        client(Paths(project.root))
+        mv = mlflow.register_model(
+            f"runs:/{project.run_id}/model", project.params.mlflow.model_name
+        )
+    return str(mv.version)
