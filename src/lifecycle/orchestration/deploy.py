@@ -1,0 +1,97 @@
+"""Deployments in a process pool: ingest monthly, monitor daily, train by hand, retrain on drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lifecycle.config import Params
+from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
+from lifecycle.paths import Paths
+
+POOL_TYPE = "process"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: its flow's entry point, when it runs and with which parameters."""
+
+    name: str
+    entrypoint: str
+    stage: str
+    trigger: str
+    cron: str | None = None
+    on_drift: bool = False
+
+
+def specs(params: Params) -> tuple[DeploymentSpec, ...]:
+    """The four deployments, schedules from params.orchestration."""
+    spec = params.orchestration
+    return (
+        DeploymentSpec("ingest", entry("ingest"), "ingest", "schedule", spec.ingest_cron),
+        DeploymentSpec("monitor", entry("monitor"), "monitor", "schedule", spec.monitor_cron),
+        DeploymentSpec("train", entry("train"), "train", "manual"),
+        DeploymentSpec("retrain", entry("retrain"), "retrain", "event", on_drift=True),
+    )
+
+
+def entry(name: str) -> str:
+    """The entry point of a flow in flows/, relative to the project root."""
+    return f"flows/{name}.py:{name}_flow"
+
+
+def ensure_pool(name: str) -> None:
+    """Create the process work pool unless it exists."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name=name, type=POOL_TYPE))
+        except ObjectAlreadyExists:
+            return
+
+
+def drift_trigger(params: Params) -> Any:
+    """Start the retrain when the monitor emits drift that the retrain policy lets through."""
+    from prefect.events import DeploymentEventTrigger
+
+    return DeploymentEventTrigger(
+        name="retrain-on-drift",
+        expect={DRIFT_EVENT},
+        match={
+            "prefect.resource.id": model_resource(params.mlflow.model_name),
+            RETRAIN_LABEL: "true",
+        },
+        parameters={"window": "{{ event.payload.window }}", "trigger": "event"},
+    )
+
+
+def deploy_one(spec: DeploymentSpec, params: Params, paths: Paths) -> str:
+    """Create or update one deployment from the project folder; its id."""
+    from prefect import flow
+    from prefect.schedules import Cron
+
+    source: Any = flow.from_source(source=str(paths.root), entrypoint=spec.entrypoint)
+    tz = params.orchestration.timezone
+    deployment_id = source.deploy(
+        name=spec.name,
+        work_pool_name=params.orchestration.work_pool,
+        schedules=[Cron(spec.cron, timezone=tz)] if spec.cron else None,
+        triggers=[drift_trigger(params)] if spec.on_drift else None,
+        parameters={"trigger": spec.trigger},
+        tags=[f"stage:{spec.stage}", f"trigger:{spec.trigger}"],
+        job_variables={"env": {"LIFECYCLE_HOME": str(paths.root)}, "working_dir": str(paths.root)},
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
+    )
+    return str(deployment_id)
+
+
+def deploy_all(params: Params, paths: Paths) -> dict[str, str]:
+    """The pool, then every deployment; name -> deployment id."""
+    ensure_pool(params.orchestration.work_pool)
+    return {s.name: deploy_one(s, params, paths) for s in specs(params)}
