@@ -99,6 +99,16 @@ def _phase() -> str:
     return os.environ.get("LIFECYCLE_PHASE", "development")
 
 
+def _charge(run: Any, activity: str) -> None:
+    """Charge a staffing activity; one params does not define is a warning, not a failed stage."""
+    from lifecycle.ledger.pricing import LedgerError
+
+    try:
+        run.charge(activity)
+    except LedgerError as err:
+        typer.secho(f"ledger: {activity} not charged: {err}", fg=typer.colors.YELLOW, err=True)
+
+
 def _stage(
     name: str,
     params_file: Path | None,
@@ -117,7 +127,7 @@ def _stage(
         try:
             result = work(params, paths)
         except ValidationFailedError:
-            run.charge("validation_triage")
+            _charge(run, "validation_triage")
             raise
         if link is not None:
             link(run, result)
@@ -199,7 +209,7 @@ def evaluate(
         decision, champion = result
         run.link(model_version=champion or decision.challenger_version)
         if decision.promote and not dry_run:
-            run.charge("promotion_review")
+            _charge(run, "promotion_review")
 
     decision, champion = _stage("evaluate", params, work, link)
     verb = "PROMOTED" if decision.promote else "kept"
@@ -214,7 +224,7 @@ def rollback(params: ParamsOpt = None) -> None:
 
     def link(run: Any, move: Any) -> None:
         run.link(model_version=move.champion)
-        run.charge("rollback")
+        _charge(run, "rollback")
 
     move = _stage("rollback", params, lambda p, d: registry.rollback(d, p.mlflow.model_name), link)
     typer.echo(f"champion is v{move.champion} again (v{move.previous} demoted)")
