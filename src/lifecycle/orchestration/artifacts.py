@@ -32,7 +32,7 @@ def _fmt(value: float | None) -> str:
 
 
 def evaluation_markdown(
-    decision: Decision, fits: tuple[FitOutcome, ...], experiment_id: str
+    decision: Decision, fits: tuple[FitOutcome, ...], experiment_id: str, run_id: str
 ) -> str:
     """Metrics of champion and challenger, the decision, its reason and the MLflow runs."""
     champion = decision.champion or {}
@@ -41,6 +41,8 @@ def evaluation_markdown(
         f"# Evaluation of {decision.model_name} v{decision.challenger_version}",
         "",
         f"**Decision: {verdict}**: {decision.reason}",
+        "",
+        f"Challenger's MLflow run: [{run_id}]({mlflow_run_link(experiment_id, run_id)})",
         "",
         f"| metric | challenger v{decision.challenger_version} | "
         f"champion {('v' + decision.champion_version) if decision.champion_version else '-'} |",
@@ -67,11 +69,11 @@ def evaluation_markdown(
 
 
 def publish_evaluation(
-    decision: Decision, fits: tuple[FitOutcome, ...], experiment_id: str
+    decision: Decision, fits: tuple[FitOutcome, ...], experiment_id: str, run_id: str
 ) -> None:
     """The evaluation summary as a markdown artifact."""
     create_markdown_artifact(
-        markdown=evaluation_markdown(decision, fits, experiment_id),
+        markdown=evaluation_markdown(decision, fits, experiment_id, run_id),
         key=_key(f"evaluation-{decision.model_name}"),
         description=f"promote={decision.promote}: {decision.reason[:200]}",
     )

@@ -65,7 +65,7 @@ def train_flow(
             model_version=champion or trained.version,
             data_version=ctx.data_version,
         )
-        publish_evaluation(decision, fits, ctx.experiment_id)
+        publish_evaluation(decision, fits, ctx.experiment_id, trained.run_id)
         stages = dvc_record_task(paths, STAGES)
     tag_run(f"model:v{champion or trained.version}")
     cost = cost_of(run)
