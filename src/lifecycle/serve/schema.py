@@ -1,6 +1,6 @@
 """Request and response schemas generated from params: another table works by params alone.
 
-Numeric features are finite floats (null allowed only where `validation.max_null_fraction`
+Numeric features are finite floats within +-1e15 (null allowed only where `validation.max_null_fraction`
 tolerates nulls, since the pipeline imputes them); categorical features are one of
 `validation.categories` where listed, else any string. Unknown fields are refused.
 """
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 Record = dict[str, Any]
+# finite but absurd numbers (1e308) overflow to infinity once scaled; no real feature is near
+MAX_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ class RequestSchema:
 
 
 def _numeric(nullable: bool) -> Any:
-    """A finite float (JSON numbers only, no strings), nullable when params allow nulls."""
-    finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    """A finite float of sane size (JSON numbers only), nullable when params allow nulls."""
+    finite = Annotated[
+        float, Field(strict=True, allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
+    ]
     return finite | None if nullable else finite
 
 

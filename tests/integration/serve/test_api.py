@@ -246,3 +246,21 @@ def test_score_file_uses_the_same_model_and_log(project_env: Project, tmp_path: 
     pd.read_parquet(src).head(3).drop(columns=[project_env.params.data.numeric[0]]).to_csv(bad)
     with pytest.raises(BatchInputError, match="missing"):
         score_file(project_env.params, paths, bad, None, "champion")
+
+
+def test_huge_finite_number_is_422_not_500(
+    client: TestClient, project: Project, records: list[dict[str, object]]
+) -> None:
+    """1e308 is finite JSON but overflows once scaled: refused by the schema (found by fuzzing)."""
+    col = project.params.data.numeric[0]
+    r = client.post("/predict", json={**records[0], col: 1e308})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "less_than_equal"
+
+
+def test_nested_lifespan_leaves_the_service_running(
+    client: TestClient, records: list[dict[str, object]]
+) -> None:
+    """A second start and stop of the same app (as test transports do) closes nothing."""
+    with TestClient(client.app):
+        pass
+    assert client.post("/predict", json=records[0]).status_code == 200
