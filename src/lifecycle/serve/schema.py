@@ -1,6 +1,6 @@
 """Request and response schemas generated from params: another table works by params alone.
 
-Numeric features are finite floats within +-1e15 (null allowed only where `validation.max_null_fraction`
+Numeric features are finite floats within +-1e15 (null only where `validation.max_null_fraction`
 tolerates nulls, since the pipeline imputes them); categorical features are one of
 `validation.categories` where listed, else any string. Unknown fields are refused.
 """
