@@ -67,17 +67,17 @@ def main() -> None:
         noop = statistics.median(_run(["dvc", "repro"], root, env) for _ in range(3))
         bare = _median_start([sys.executable, "-c", "pass"], root, env)
         cli = _median_start([str(BIN / "lifecycle"), "--help"], root, env)
+
+    def row(label: str, value: float, target: float | None) -> None:
+        verdict = "" if target is None else ("ok" if value < target else "MISS")
+        goal = "" if target is None else f"< {target:g} s"
+        print(f"{label:<34}{value:>10.3f}  {goal:<8} {verdict}")
+
     print(f"{'measure':<34}{'seconds':>10}  target")
-    print(
-        f"{'full dvc repro from clean':<34}{full:>10.2f}  < 120 s  {'ok' if full < 120 else 'MISS'}"
-    )
-    print(
-        f"{'no-op dvc repro (median of 3)':<34}{noop:>10.2f}  < 3 s    {'ok' if noop < 3 else 'MISS'}"
-    )
-    print(f"{'python -c pass (median of 7)':<34}{bare:>10.3f}")
-    print(
-        f"{'lifecycle --help (median of 7)':<34}{cli:>10.3f}  < 1 s    {'ok' if cli < 1 else 'MISS'}"
-    )
+    row("full dvc repro from clean", full, 120)
+    row("no-op dvc repro (median of 3)", noop, 3)
+    row("python -c pass (median of 7)", bare, None)
+    row("lifecycle --help (median of 7)", cli, 1)
     print(f"lifecycle --help / python -c pass: {cli / bare:.1f}x")
 
 
