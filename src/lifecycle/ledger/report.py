@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.ledger.pricing import LedgerError, check_choice, phases
+from lifecycle.ledger.pricing import KINDS, LedgerError, check_choice, phases
 from lifecycle.ledger.store import LINK_FIELDS, get_engine, tables
 
 if TYPE_CHECKING:
@@ -50,9 +50,11 @@ class Filters:
     kind: str | None = None
 
     def __post_init__(self) -> None:
-        """Refuse an unknown phase or a period that ends before it starts."""
+        """Refuse an unknown phase or kind, or a period that ends before it starts."""
         if self.phase is not None:
             check_choice("phase", self.phase, phases())
+        if self.kind is not None:
+            check_choice("kind", self.kind, KINDS)
         if self.since and self.until and self.until < self.since:
             raise LedgerError(f"until = {self.until}: must not be before since = {self.since}")
 
@@ -83,6 +85,10 @@ class Totals:
     compute_usd: float = 0.0
     staff_usd: float = 0.0
     total_usd: float = 0.0
+
+
+# a drift-caused retrain is started by the drift event (deployment trigger) or by a flow on drift
+DRIFT_TRIGGERS = ("drift", "event")
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
         ).one()
         drift = conn.execute(
             select(t.c.key, t.c.name, t.c.started_at, t.c.model_version, t.c.total_usd)
-            .where(*where, t.c.trigger == "drift", t.c.kind != "serving")
+            .where(*where, t.c.trigger.in_(DRIFT_TRIGGERS), t.c.kind.not_in(("serving", "human")))
             .order_by(t.c.started_at)
         ).all()
     preds = int(preds)
