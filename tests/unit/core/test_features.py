@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.config import Params, parse_params
+from lifecycle.config import Params
 from lifecycle.features import (
     TargetError,
     binary_target,
@@ -14,17 +14,6 @@ from lifecycle.features import (
     preprocessor,
     split_frame,
 )
-from lifecycle.ingest import read_source
-
-
-@pytest.fixture(scope="module")
-def params(repo_params_mapping: dict[str, object]) -> Params:
-    return parse_params(repo_params_mapping)
-
-
-@pytest.fixture(scope="module")
-def table(params: Params) -> pd.DataFrame:
-    return read_source(params.data).rename(columns=params.data.rename)
 
 
 def test_split_is_stratified_and_seeded(params: Params, table: pd.DataFrame) -> None:

@@ -9,19 +9,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from lifecycle.config import Params, parse_params
+from lifecycle.config import Params
 from lifecycle.ingest import SourceError, apply_scenario, ingest, read_source, split_arrival
 from lifecycle.paths import Paths
-
-
-@pytest.fixture(scope="module")
-def params(repo_params_mapping: dict[str, object]) -> Params:
-    return parse_params(repo_params_mapping)
-
-
-@pytest.fixture(scope="module")
-def table(params: Params) -> pd.DataFrame:
-    return read_source(params.data).rename(columns=params.data.rename)
 
 
 def _with_source(params: Params, source: str, query: str | None = None) -> Params:

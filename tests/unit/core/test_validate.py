@@ -9,17 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lifecycle.config import Params, parse_params
+from lifecycle.config import Params
 from lifecycle.ingest import read_source
 from lifecycle.paths import Paths
 from lifecycle.validate import ValidationFailedError, validate_file, validate_frame
 
 Corrupt = Callable[[pd.DataFrame, Params], pd.DataFrame]
-
-
-@pytest.fixture(scope="module")
-def params(repo_params_mapping: dict[str, object]) -> Params:
-    return parse_params(repo_params_mapping)
 
 
 @pytest.fixture(scope="module")
