@@ -170,15 +170,16 @@ def forecast(params: Params, url: str | None = None, now: datetime | None = None
         budget = budgets.get(phase)
         fc = monthly.get(phase, 0.0)
         projected = burn * days_in_month
-        alert = budget is not None and (fc > budget * share or projected > budget * share)
-        result.phases.append(
-            PhaseBudget(phase, budget, spent.get(phase, 0.0), burn, projected, fc, alert)
-        )
+        done = spent.get(phase, 0.0)
+        # the measured-rate forecast decides (a month's first days extrapolate too wildly);
+        # money already spent past the line alerts whatever the forecast says
+        alert = budget is not None and (fc > budget * share or done > budget * share)
+        result.phases.append(PhaseBudget(phase, budget, done, burn, projected, fc, alert))
         if alert:
             result.alerts.append(
-                f"{phase}: forecast ${fc:,.2f}/month and this month's projection "
-                f"${projected:,.2f} against a budget of ${budget:,.2f}/month "
-                f"(alert at {share:.0%})"
+                f"{phase}: forecast ${fc:,.2f}/month, ${done:,.2f} spent this month, "
+                f"against a budget of ${budget:,.2f}/month (alert above {share:.0%}: "
+                f"${(budget or 0.0) * share:,.2f})"
             )
     return result
 

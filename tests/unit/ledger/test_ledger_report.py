@@ -144,9 +144,11 @@ FILTER_CASES: list[tuple[dict[str, Any], Pick]] = [
     ({"kind": "serving"}, lambda e: e.kind == "serving"),
     (
         {"phase": "maintenance", "model_version": "2", "until": date(2024, 3, 10)},
-        lambda e: e.phase == "maintenance"
-        and e.links.get("model_version") == "2"
-        and e.started_at.date() <= date(2024, 3, 10),
+        lambda e: (
+            e.phase == "maintenance"
+            and e.links.get("model_version") == "2"
+            and e.started_at.date() <= date(2024, 3, 10)
+        ),
     ),
     ({"name": "no-such-flow"}, lambda e: False),
 ]
@@ -202,7 +204,7 @@ def test_bad_filters_are_refused_clearly(fields: dict[str, Any], message: str) -
 def test_cost_per_model_version_is_its_total_cost_of_ownership(
     seeded: dict[str, LedgerEntry], url: str
 ) -> None:
-    """Per model version: training, monitoring, retrains and serving linked to it, staff included."""
+    """Per model version: training, monitoring, retrains, serving and staff linked to it."""
     from lifecycle.ledger.report import summarize
 
     by_version = summarize(url=url).by_model_version
