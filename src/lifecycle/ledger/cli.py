@@ -180,16 +180,16 @@ def budget(
     params_path: ParamsOpt = None,
 ) -> None:
     """This month's budget against actual, burn rate, the 12-month forecast and alerts."""
-    from rich.console import Console
     from rich.table import Table
 
     from lifecycle.ledger.forecast import forecast
+    from lifecycle.ledger.report import console as make_console
 
     fc = forecast(_params(params_path), url)
     if fmt is Format.json:
         _emit(json.dumps(fc.to_dict(), indent=2), None)
     else:
-        console = Console()
+        console = make_console()
         table = Table(title=f"Budget this month (as of {fc.as_of} UTC)")
         for col in ("phase", "budget/month", "spent", "burn/day", "projected", "forecast/month"):
             table.add_column(col, justify="left" if col == "phase" else "right")

@@ -87,8 +87,9 @@ def estimate(params: Params, actuals: dict[str, float] | None = None) -> list[Es
 
 def render(rows: list[EstimateRow]) -> None:
     """Print the estimate beside the actuals."""
-    from rich.console import Console
     from rich.table import Table
+
+    from lifecycle.ledger.report import console
 
     table = Table(title="One-year estimate by phase (USD) beside the ledger's actuals")
     for col in ("phase", "months", "staff", "cloud", "data", "retrains", "estimate", "actual", "%"):
@@ -106,7 +107,7 @@ def render(rows: list[EstimateRow]) -> None:
             "" if r.actual_usd is None else f"{r.actual_usd:,.2f}",
             "" if share is None else f"{share:.1%}",
         )
-    Console().print(table)
+    console().print(table)
 
 
 def _total(rows: list[EstimateRow]) -> EstimateRow:

@@ -14,7 +14,10 @@ from lifecycle.ledger.pricing import KINDS, LedgerError, check_choice, phases
 from lifecycle.ledger.store import LINK_FIELDS, get_engine, tables
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy import ColumnElement
+
+PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal keeps its own)
 
 EXPORT_COLUMNS = (
     "key",
@@ -228,12 +231,19 @@ def to_json(rows: Sequence[dict[str, Any]], summary: Summary) -> str:
     return json.dumps({"summary": summary.to_dict(), "entries": list(rows)}, indent=2)
 
 
+def console() -> Console:
+    """A rich console; piped or captured output gets room enough that no figure is cut."""
+    from rich.console import Console
+
+    term = Console()
+    return term if term.is_terminal else Console(width=max(term.width, PIPE_WIDTH))
+
+
 def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
     """Print the entries and the summary as terminal tables."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    screen = console()
     table = Table(title="Ledger entries (newest first)")
     for col in ("started_at", "kind", "name", "phase", "trigger", "status", "model_version"):
         table.add_column(col)
@@ -254,7 +264,7 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
             f"{r['staff_usd']:.2f}",
             f"{r['total_usd']:.2f}",
         )
-    console.print(table)
+    screen.print(table)
     for title, groups in (
         ("By phase", summary.by_phase),
         ("By flow / stage", summary.by_name),
@@ -266,17 +276,17 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
         for k, v in groups.items():
             money = (f"{v.compute_usd:.4f}", f"{v.staff_usd:.2f}", f"{v.total_usd:.2f}")
             t.add_row(k, str(v.entries), *money)
-        console.print(t)
+        screen.print(t)
     tot = summary.totals
-    console.print(
+    screen.print(
         f"Total: {tot.entries} entries, compute ${tot.compute_usd:.4f}, "
         f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}"
     )
     if summary.predictions:
-        console.print(
+        screen.print(
             f"Predictions served: {summary.predictions}; serving cost per 1,000: "
             f"${summary.serving_usd_per_1k_predictions:.4f}; all-in per 1,000: "
             f"${summary.all_in_usd_per_1k_predictions:.4f}"
         )
     for d in summary.drift_retrains:
-        console.print(f"Drift-triggered {d.name} at {d.started_at}: ${d.total_usd:.2f}")
+        screen.print(f"Drift-triggered {d.name} at {d.started_at}: ${d.total_usd:.2f}")
