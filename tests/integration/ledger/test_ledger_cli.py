@@ -10,13 +10,15 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from click.testing import Result
 
 from lifecycle.config import Params, load_params
+
+if TYPE_CHECKING:
+    from typer.testing import Result
 
 
 def _ledger(*args: str) -> Result:
