@@ -345,10 +345,20 @@ def _tag_mlflow(run_id: str, tags: dict[str, str]) -> None:
         client.set_tag(run_id, key, value)
 
 
+def _prefect_api_url() -> str | None:
+    """The Prefect API configured by env, profile or settings context (None: no server)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import PREFECT_API_URL
+
+    value = PREFECT_API_URL.value()
+    return str(value) if value else None
+
+
 def _tag_prefect(flow_run_id: str, tags: dict[str, str]) -> None:
     """Add 'cost.*=value' tags to a Prefect flow run, only against a configured server."""
-    if not os.environ.get("PREFECT_API_URL"):
-        log.warning("PREFECT_API_URL is not set: flow run %s not tagged with its cost", flow_run_id)
+    if not _prefect_api_url():
+        log.warning("no Prefect API configured: flow run %s not tagged with its cost", flow_run_id)
         return
     from prefect.client.orchestration import get_client
 
