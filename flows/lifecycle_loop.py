@@ -1,4 +1,4 @@
-"""Entry point of the lifecycle deployment; the flow's code is in lifecycle.orchestration."""
+"""Entry point of the full lifecycle flow (not named lifecycle.py: it would shadow the package)."""
 
 from lifecycle.orchestration.flows_lifecycle import lifecycle_flow
 
