@@ -77,6 +77,14 @@ def _day(value: str | None, field: str) -> date | None:
         raise LedgerError(f"{field} = {value!r}: must be a date YYYY-MM-DD") from None
 
 
+def _table_or_json(fmt: Format, command: str) -> None:
+    """Refuse CSV where a command prints only a table or JSON (not a silent table)."""
+    from lifecycle.ledger.pricing import LedgerError
+
+    if fmt is Format.csv:
+        raise LedgerError(f"--format = 'csv': {command} prints 'table' or 'json'")
+
+
 def _emit(text: str, output: Path | None) -> None:
     """Write to a file if asked, else to stdout."""
     if output:
@@ -95,7 +103,9 @@ def report(
     phase: Annotated[str | None, typer.Option(help="Only this project phase.")] = None,
     model_version: Annotated[str | None, typer.Option(help="Only this model version.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind of entry.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows in the table (exports are complete).")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Rows in the table (exports are complete).")
+    ] = 50,
     fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
     output: Annotated[Path | None, typer.Option(help="Write the export to this file.")] = None,
     url: UrlOpt = None,
@@ -163,6 +173,7 @@ def estimate(
     from lifecycle.ledger import estimate as est
     from lifecycle.ledger.report import summarize
 
+    _table_or_json(fmt, "estimate")
     actuals = {p: t.total_usd for p, t in summarize(url=url).by_phase.items()}
     rows = est.estimate(_params(params_path), actuals)
     if fmt is Format.json:
@@ -185,6 +196,7 @@ def budget(
     from lifecycle.ledger.forecast import forecast
     from lifecycle.ledger.report import console as make_console
 
+    _table_or_json(fmt, "budget")
     fc = forecast(_params(params_path), url)
     if fmt is Format.json:
         _emit(json.dumps(fc.to_dict(), indent=2), None)

@@ -206,6 +206,19 @@ def test_report_refuses_bad_filters_in_one_line(
     _assert_clear_error(_ledger("report", *args), *needles)
 
 
+def test_report_refuses_a_negative_limit(project: Path) -> None:
+    """A negative row count is a usage error (it would mean no limit in SQL)."""
+    result = _ledger("report", "--limit", "-1")
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["estimate", "budget"])
+def test_table_only_commands_refuse_csv(project: Path, command: str) -> None:
+    """estimate and budget print a table or JSON; asking for CSV says so instead of a table."""
+    _assert_clear_error(_ledger(command, "--format", "csv"), "--format = 'csv'", command)
+
+
 @pytest.mark.parametrize("command", ["budget", "estimate", "reprice", "log-hours"])
 def test_a_malformed_price_sheet_fails_every_command_clearly(project: Path, command: str) -> None:
     """A negative price stops the command with the key's path, not a traceback."""
