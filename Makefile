@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 
-.PHONY: setup run test lint typecheck serve ui bench clean
+.PHONY: setup run test lint typecheck serve ui bench clean ci image image-login image-push deploy-flows test-scaleout
 
 setup:  ## install uv if missing, then the locked environment
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -32,3 +32,26 @@ bench:
 
 clean:
 	rm -rf data/raw data/batches data/validated data/processed data/reference reports mlflow.db mlartifacts
+
+# ---- CI and delivery (the GitHub workflows call these, never inline scripts)
+IMAGE ?= lifecycle-serve:dev
+REGISTRY ?= ghcr.io
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E env "PATH=$$PATH")
+
+ci:  ## what CI runs: .ci/run (Debian packages as root, then make test)
+	$(SUDO) bash .ci/run
+
+image:  ## build the serving image (IMAGE=registry/name:tag)
+	docker build -t $(IMAGE) .
+
+image-login:  ## log in to the registry with REGISTRY_USER / REGISTRY_TOKEN from the environment
+	@printf '%s' "$$REGISTRY_TOKEN" | docker login $(REGISTRY) -u "$$REGISTRY_USER" --password-stdin
+
+image-push:
+	docker push $(IMAGE)
+
+deploy-flows:  ## register the work pool and deployments on PREFECT_API_URL's server
+	$(UV) run python flows/deploy.py
+
+test-scaleout:  ## the scale-out integration test alone (PostgreSQL, moto S3, mlflow server)
+	$(UV) run pytest tests/integration/scaleout -q
