@@ -51,9 +51,9 @@ def task_runner(choice: DaskChoice) -> DaskTaskRunner:
 
 
 def fit_runner(spec: OrchestrationParams, candidates: int) -> Any:
-    """Dask for a cluster or several candidates; one fit alone runs in the flow's process."""
+    """Dask for a cluster or several candidates; one fit, or one local worker, runs in-process."""
     choice = choose(spec)
-    if choice.address or candidates > 1:
+    if choice.address or (candidates > 1 and choice.local_workers > 1):
         return task_runner(choice)
     from prefect.task_runners import ThreadPoolTaskRunner
 
