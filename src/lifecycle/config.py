@@ -349,6 +349,58 @@ class OrchestrationParams(Frozen):
     monitor_scenario: str | None = None
 
 
+class FairnessParams(Frozen):
+    """The fairness gate: sensitive attributes and how far apart their groups may be."""
+
+    enabled: bool = True
+    sensitive: tuple[str, ...] = ()
+    decision: Literal["campaign", "threshold"] = "campaign"
+    min_selection_ratio: float = Field(default=0.8, ge=0, le=1)
+    max_recall_difference: float = Field(default=0.1, ge=0, le=1)
+    max_precision_difference: float = Field(default=0.1, ge=0, le=1)
+    min_group_rows: int = Field(default=30, ge=1)
+    max_groups: int = Field(default=20, ge=2)
+
+
+class ExplainParams(Frozen):
+    """Global permutation importance and per-record explanations."""
+
+    top_k: int = Field(default=5, ge=1, le=50)
+    n_repeats: int = Field(default=3, ge=1, le=50)
+    scoring: Literal["roc_auc", "average_precision", "neg_log_loss"] = "roc_auc"
+    max_rows: int = Field(default=5000, ge=100)
+    seed: int = 42
+
+
+class EnvironmentSpec(Frozen):
+    """One deployment environment: the registry alias it serves and whether a human approves."""
+
+    alias: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    previous_alias: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    requires_approval: bool = False
+
+
+class ReleaseParams(Frozen):
+    """Staging and production: their aliases, and the approval production needs."""
+
+    staging: EnvironmentSpec = EnvironmentSpec(alias="staging")
+    production: EnvironmentSpec = EnvironmentSpec(
+        alias="champion", previous_alias="previous", requires_approval=True
+    )
+    onnx_tolerance: float = Field(default=1e-5, gt=0, le=0.01)
+
+    @model_validator(mode="after")
+    def _distinct_aliases(self) -> ReleaseParams:
+        """Two environments on one alias would serve the same model by accident."""
+        aliases = [self.staging.alias, self.production.alias]
+        aliases += [a for a in (self.staging.previous_alias, self.production.previous_alias) if a]
+        if len(set(aliases)) != len(aliases):
+            raise ValueError(f"release aliases must all differ, got {aliases}")
+        if "challenger" in aliases:
+            raise ValueError("release aliases may not reuse 'challenger' (training owns it)")
+        return self
+
+
 class Params(Frozen):
     """Every section of params.yaml."""
 
@@ -373,6 +425,9 @@ class Params(Frozen):
     retrain: RetrainParams = RetrainParams()
     orchestration: OrchestrationParams = OrchestrationParams()
     serving: ServingParams = ServingParams()
+    fairness: FairnessParams = FairnessParams()
+    explain: ExplainParams = ExplainParams()
+    release: ReleaseParams = ReleaseParams()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:
@@ -444,3 +499,49 @@ def load_params(path: Path | str | None = None) -> Params:
     except yaml.YAMLError as err:
         raise ConfigError(f"{source}: not valid YAML: {err}") from None
     return parse_params(raw, source)
+
+
+ENVIRONMENTS = ("staging", "production")
+
+
+def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Overlay mappings key by key; anything else (lists, scalars) replaces the base value."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def overlay_path(source: Path, env: str) -> Path:
+    """params.<env>.yaml beside the base file (params.yaml -> params.production.yaml)."""
+    return source.with_name(f"{source.stem}.{env}{source.suffix}")
+
+
+def load_params_for(env: str | None = None, path: Path | str | None = None) -> Params:
+    """params.yaml with the environment's overlay merged over it (env or LIFECYCLE_ENV)."""
+    import os
+
+    import yaml
+
+    chosen = env if env is not None else os.environ.get("LIFECYCLE_ENV") or None
+    if chosen is None:
+        return load_params(path)
+    if chosen not in ENVIRONMENTS:
+        raise ConfigError(f"LIFECYCLE_ENV = {chosen!r}: must be one of {list(ENVIRONMENTS)}")
+    source = Path(path or os.environ.get("LIFECYCLE_PARAMS") or DEFAULT_PARAMS)
+    extra = overlay_path(source, chosen)
+    if not source.is_file():
+        raise ConfigError(f"{source}: params file not found")
+    if not extra.is_file():
+        raise ConfigError(f"{extra}: the overlay of environment {chosen!r} is missing")
+    try:
+        raw = yaml.safe_load(source.read_text())
+        more = yaml.safe_load(extra.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source} or {extra}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict) or not isinstance(more, dict):
+        raise ConfigError(f"{source} and {extra}: the top level must be a mapping")
+    return parse_params(_deep_merge(raw, more), extra)

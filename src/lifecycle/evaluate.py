@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,8 @@ class Decision:
     champion: dict[str, float] | None
     bootstrap: Bootstrap | None
     decided_at: str
+    fairness: dict[str, Any] | None = None
+    importance: list[dict[str, Any]] | None = None
 
 
 def paired_bootstrap(
@@ -151,20 +153,31 @@ def evaluate(params: Params, paths: Paths) -> Decision:
             if champion_version == challenger_version
             else score(params, paths, champion_version, holdout)
         )
-    return decide(params, y, ch_scores, champ_scores, challenger_version, champion_version)
+    decision = decide(params, y, ch_scores, champ_scores, challenger_version, champion_version)
+    from lifecycle.explain import importance_for_version
+    from lifecycle.fairness import assess, gate
+
+    decision = gate(decision, assess(holdout, y, ch_scores, params))
+    top = importance_for_version(params, paths, challenger_version)[: params.explain.top_k]
+    return replace(decision, importance=[asdict(i) for i in top])
 
 
 def apply_decision(decision: Decision, params: Params, paths: Paths) -> str:
     """Move the aliases if the decision says so, tag MLflow, write the reports; returns champion."""
-    from lifecycle.registry import client, promote
+    from lifecycle.environments import release_gated
+    from lifecycle.registry import client
 
     c = client(paths)
     name = decision.model_name
-    if decision.promote:
-        promote(paths, name, decision.challenger_version)
-    champion = decision.challenger_version if decision.promote else decision.champion_version
+    champion = decision.champion_version
+    if decision.promote:  # to staging; on to production (champion) unless approval is required
+        champion = release_gated(params, paths, decision.challenger_version).production
     tags = {
-        "promotion.decision": "promoted" if decision.promote else "kept",
+        "promotion.decision": (
+            ("promoted" if champion == decision.challenger_version else "staged")
+            if decision.promote
+            else "kept"
+        ),
         "promotion.reason": decision.reason[:4000],
         "promotion.decided_at": decision.decided_at,
     }
@@ -188,7 +201,9 @@ def write_reports(decision: Decision, champion: str | None, params: Params, path
     paths.reports.mkdir(parents=True, exist_ok=True)
     _write_json(paths.promotion, {**asdict(decision), "champion_after": champion})
     chosen = (
-        decision.challenger if decision.promote or decision.champion is None else decision.champion
+        decision.challenger
+        if champion == decision.challenger_version or decision.champion is None
+        else decision.champion
     )
     metrics = {
         "champion_version": int(champion) if champion else None,

@@ -151,6 +151,10 @@ def fit_candidate(
         mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items() if v == v})
         mlflow.log_metrics({f"holdout_{k}": v for k, v in hold.items() if v == v})
         mlflow.log_metrics({"selection_score": selection, "fit_seconds": fit_seconds})
+        if params.fairness.sensitive:
+            from lifecycle.fairness import assess, log_report
+
+            log_report(assess(holdout, yh, scores, params))
         example = x.head(5)
         info = mlflow.sklearn.log_model(
             pipe,
@@ -259,6 +263,11 @@ def train(params: Params, paths: Paths) -> TrainResult:
     else:
         fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
         result = register_best(fitted, params, paths, ctx)
+    from lifecycle.explain import importance_for_version
+    from lifecycle.portable import ensure_exported
+
+    importance_for_version(params, paths, result.version)  # once per version, then read back
+    ensure_exported(params, paths, result.version)
     write_train_report(result, paths)
     return result
 

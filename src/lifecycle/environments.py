@@ -1,0 +1,219 @@
+"""Staging and production: one registry alias each, and the human approval production needs.
+
+Both environments read the same registered model; each serves its own alias
+(`release.staging.alias`, `release.production.alias`, by default `staging` and `champion`,
+so the serving code that loads @champion is production). `LIFECYCLE_ENV` picks the
+environment a process runs as and the params overlay it reads (`load_params_for`).
+
+A challenger that passes the automatic gates (bootstrap and fairness, in `evaluate`) goes to
+staging. It reaches production only through `approve(version, by)`, which records who and
+when on the model version and its run, moves production's alias (keeping the old version
+under `previous_alias` for rollback) and charges `promotion_review` to the ledger. Where
+`release.production.requires_approval` is false (local development), the staged version is
+approved at once by "auto", with no review charged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+    from lifecycle.paths import Paths
+
+log = logging.getLogger(__name__)
+AUTO = "auto"
+REVIEW_ACTIVITY = "promotion_review"
+
+
+class ReleaseError(RuntimeError):
+    """A release step refused: unknown environment, a version not staged, a failed gate."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approved which version for production, when, and what production served before."""
+
+    model_name: str
+    version: str
+    by: str
+    at: str
+    alias: str
+    previous: str | None
+    note: str | None
+    ledger_key: str | None
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    """Where a gated challenger went: always staging, production when no approval is needed."""
+
+    staged: str
+    production: str | None
+    approved: Approval | None
+
+
+def current_env() -> str:
+    """The environment this process runs as: LIFECYCLE_ENV, production by default."""
+    env = os.environ.get("LIFECYCLE_ENV") or "production"
+    if env not in ENVIRONMENTS:
+        raise ReleaseError(f"LIFECYCLE_ENV = {env!r}: must be one of {list(ENVIRONMENTS)}")
+    return env
+
+
+def spec(params: Params, env: str) -> EnvironmentSpec:
+    """An environment's settings, refusing unknown names."""
+    if env == "staging":
+        return params.release.staging
+    if env == "production":
+        return params.release.production
+    raise ReleaseError(f"environment {env!r}: must be one of {list(ENVIRONMENTS)}")
+
+
+def alias_for(params: Params, env: str | None = None) -> str:
+    """The registry alias an environment serves (the serving side loads models:/<name>@alias)."""
+    return spec(params, env or current_env()).alias
+
+
+def version_in(params: Params, paths: Paths, env: str) -> str | None:
+    """The version an environment serves now, or None."""
+    from lifecycle.registry import version_by_alias
+
+    found = version_by_alias(paths, params.mlflow.model_name, alias_for(params, env))
+    return None if found is None else str(found.version)
+
+
+def _move(c: MlflowClient, name: str, target: EnvironmentSpec, version: str) -> str | None:
+    """Point the alias at version, keeping the old one under previous_alias (crash-safe order)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        old: str | None = str(c.get_model_version_by_alias(name, target.alias).version)
+    except MlflowException:
+        old = None
+    if old == version:
+        return None
+    # previous first: a crash between the two calls leaves previous == current, never a gap
+    if old is not None and target.previous_alias:
+        c.set_registered_model_alias(name, target.previous_alias, old)
+    c.set_registered_model_alias(name, target.alias, version)
+    return old
+
+
+def _check_gates(c: MlflowClient, name: str, version: str) -> None:
+    """Refuse a version whose training run failed the fairness gate."""
+    run_id = c.get_model_version(name, version).run_id
+    if not run_id:
+        return
+    tags = c.get_run(run_id).data.tags
+    if tags.get("fairness.passed") == "false":
+        raise ReleaseError(
+            f"v{version} failed the fairness gate and may not be released: "
+            f"{tags.get('fairness.reason', '?')}"
+        )
+
+
+def promote_staging(params: Params, paths: Paths, version: str) -> str | None:
+    """Put a version on staging (its gates must have passed); returns what staging held."""
+    from mlflow.exceptions import MlflowException
+
+    from lifecycle.registry import RegistryError, client
+
+    c = client(paths)
+    name = params.mlflow.model_name
+    try:
+        c.get_model_version(name, version)
+    except MlflowException:
+        raise RegistryError(f"model {name!r} has no version {version}") from None
+    _check_gates(c, name, version)
+    old = _move(c, name, params.release.staging, version)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    c.set_model_version_tag(name, version, "staged_at", now)
+    return old
+
+
+def approve(
+    params: Params,
+    paths: Paths,
+    version: str,
+    by: str,
+    *,
+    note: str | None = None,
+    phase: str = "deployment",
+    trigger: str = "manual",
+    charge: bool = True,
+) -> Approval:
+    """Approve the staged version for production: record who and when, move the alias, charge."""
+    from lifecycle.ledger.meter import metered
+    from lifecycle.ledger.pricing import LedgerError
+
+    who = " ".join(by.split())
+    if not who:
+        raise ReleaseError("an approval needs the approver's name (--by)")
+    staged = version_in(params, paths, "staging")
+    if staged != str(version):
+        where = f"staging holds v{staged}" if staged else "staging is empty"
+        raise ReleaseError(f"v{version} is not on staging ({where}); only a staged version "
+                           "may be approved for production")  # fmt: skip
+    if not charge:
+        return _record_approval(params, paths, str(version), who, note, None)
+    with metered(
+        "job", "approve", phase, trigger, params=params, paths=paths, measure_storage=False
+    ) as run:
+        run.link(model_version=str(version))
+        run.note = f"v{version} approved for production by {who}" + (f": {note}" if note else "")
+        try:
+            run.charge(REVIEW_ACTIVITY)
+        except LedgerError as err:
+            log.warning("ledger: %s not charged: %s", REVIEW_ACTIVITY, err)
+        return _record_approval(params, paths, str(version), who, note, run.key)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record_approval(
+    params: Params,
+    paths: Paths,
+    version: str,
+    by: str,
+    note: str | None,
+    ledger_key: str | None,
+) -> Approval:
+    """Tags on the version and its run, a line in the version's description, then the alias."""
+    from lifecycle.registry import client
+
+    c = client(paths)
+    name = params.mlflow.model_name
+    target = params.release.production
+    _check_gates(c, name, version)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    tags = {"approved_by": by, "approved_at": at, "approval_note": (note or "")[:4000]}
+    if ledger_key:
+        tags["approval_ledger_key"] = ledger_key
+    for key, value in tags.items():
+        c.set_model_version_tag(name, version, key, value)
+    mv = c.get_model_version(name, version)
+    if mv.run_id:
+        for key, value in tags.items():
+            c.set_tag(mv.run_id, f"release.{key}", value)
+    line = f"approved for production (@{target.alias}) by {by} at {at}"
+    description = f"{mv.description}\n{line}" if mv.description else line
+    c.update_model_version(name, version, description=description[-5000:])
+    previous = _move(c, name, target, version)
+    return Approval(name, version, by, at, target.alias, previous, note, ledger_key)
+
+
+def release_gated(params: Params, paths: Paths, version: str) -> ReleaseOutcome:
+    """A challenger that passed the gates: to staging, and on to production if none must approve."""
+    promote_staging(params, paths, version)
+    if params.release.production.requires_approval:
+        return ReleaseOutcome(version, version_in(params, paths, "production"), None)
+    approval = approve(params, paths, version, AUTO, note="release.production.requires_approval "
+                       "is false", charge=False)  # fmt: skip
+    return ReleaseOutcome(version, version, approval)
