@@ -104,8 +104,12 @@ def test_runs_and_registry_live_in_postgres(stack: Stack, reproduced: Reproduced
     runs = _rows(stack.db("mlflow"), "select run_uuid, status from runs")
     assert runs, "no MLflow run in PostgreSQL"
     assert {r[1] for r in runs} == {"FINISHED"}
+    versions = _rows(stack.db("mlflow"), "select name, version, run_id from model_versions")
+    assert (reproduced.model_name, 1) in {(r[0], r[1]) for r in versions}
+    assert {r[2] for r in versions} <= {r[0] for r in runs}
+    # train registers @challenger; whether it also becomes @champion is the promotion policy's call
     aliases = _rows(stack.db("mlflow"), "select name, alias, version from registered_model_aliases")
-    assert (reproduced.model_name, "champion", 1) in {(r[0], r[1], r[2]) for r in aliases}
+    assert (reproduced.model_name, "challenger", 1) in {(r[0], r[1], r[2]) for r in aliases}
     # and nothing went to an embedded store
     assert not (reproduced.root / "mlflow.db").exists()
     assert not (reproduced.root / "mlartifacts").exists()
