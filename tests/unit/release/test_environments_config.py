@@ -54,11 +54,11 @@ def test_overlay_merges_deeply_and_lists_replace(
 
 def test_overlay_errors(tmp_path: Path, repo_params_mapping: dict[str, Any]) -> None:
     base = _write(tmp_path, repo_params_mapping, staging={"serving": {"max_records": 0}})
-    with pytest.raises(ConfigError, match="params.production.yaml: the overlay"):
+    with pytest.raises(ConfigError, match=r"params\.production\.yaml: the overlay"):
         load_params_for("production", base)
     with pytest.raises(ConfigError, match="must be one of"):
         load_params_for("qa", base)
-    with pytest.raises(ConfigError, match="serving.max_records"):
+    with pytest.raises(ConfigError, match=r"serving\.max_records"):
         load_params_for("staging", base)
 
 

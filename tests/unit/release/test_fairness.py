@@ -1,4 +1,4 @@
-"""The fairness gate on synthetic groups: fair scores pass, scores that follow a group are blocked."""
+"""The fairness gate on synthetic groups: fair scores pass, group-following scores are blocked."""
 
 from __future__ import annotations
 
