@@ -401,7 +401,9 @@ def _add_components(app: FastAPI, defs: dict[str, Any]) -> None:
 def app_from_env() -> FastAPI:
     """The uvicorn factory (`--factory lifecycle.serve.app:app_from_env`): settings from env."""
     from lifecycle.env import apply_offline_defaults
+    from lifecycle.serve.cli import one_model_thread
 
     apply_offline_defaults()
-    logging.basicConfig(level=os.environ.get("LIFECYCLE_LOG_LEVEL", "INFO"))
+    one_model_thread()
+    logging.basicConfig(level=os.environ.get("LIFECYCLE_LOG_LEVEL", "INFO").upper())
     return create_app(ServeSettings.from_env())

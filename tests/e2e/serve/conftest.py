@@ -1,0 +1,89 @@
+"""Fixtures of the serving end-to-end tests: a trained project and a real uvicorn server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.serve.project import Project, build_project
+
+TOKEN = "e2e-admin-token-4d1c"
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A real project with a registered champion."""
+    return build_project(tmp_path_factory.mktemp("serve-e2e") / "project")
+
+
+def free_port() -> int:
+    """A port nobody listens on, on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running `lifecycle serve` process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    project: Project
+    output: Path
+
+    def stop(self) -> str:
+        """SIGTERM (graceful: in-flight requests finish, the log flushes); its output."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        return self.output.read_text(errors="replace")
+
+
+@pytest.fixture
+def server(project: Project) -> Iterator[Server]:
+    """`serve()` in a subprocess on 127.0.0.1, host and port from the environment."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **project.env,
+        "LIFECYCLE_HOST": "127.0.0.1",
+        "LIFECYCLE_PORT": str(port),
+        "LIFECYCLE_ADMIN_TOKEN": TOKEN,
+    }
+    code = "from lifecycle.serve.cli import serve; serve()"
+    output = project.root / f"server-{port}.log"
+    # output to a file, not a pipe: an unread pipe fills up and blocks the server's logging
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code], env=env, cwd=project.root,
+            stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    srv = Server(f"http://127.0.0.1:{port}", proc, project, output)
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {srv.stop()}")
+            try:
+                if httpx.get(f"{srv.url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise AssertionError("server not ready in 90 s")
+        yield srv
+    finally:
+        if proc.poll() is None:
+            srv.stop()

@@ -1,0 +1,59 @@
+"""The prediction log: non-blocking appends, day partitions, nothing lost on close."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lifecycle.paths import Paths
+from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, labelled
+
+
+def entry(rid: str, when: datetime, n: int = 2) -> Entry:
+    """n records of one request."""
+    rows = [{"x": float(i), "c": "a"} for i in range(n)]
+    return Entry(rid, when, "7", rows, [0.25] * n, ["No"] * n, "api")
+
+
+def test_concurrent_appends_all_written_on_close(tmp_path: Path) -> None:
+    """16 threads x 200 requests: every record is one line after close, none before flush."""
+    log = PredictionLog(tmp_path / "predictions", flush_seconds=30)
+    log.start()
+    now = datetime.now(UTC)
+
+    def work(t: int) -> None:
+        for i in range(200):
+            log.append(entry(f"{t}-{i}", now, 3))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.appended == 16 * 200 * 3
+    log.close()
+    lines = [json.loads(x) for f in (tmp_path / "predictions").rglob("*.jsonl") for x in f.open()]
+    assert len(lines) == log.written == 16 * 200 * 3
+    assert {"request_id", "record", "time", "model_version", "score", "label", "x", "c"} <= set(
+        lines[0]
+    )
+
+
+def test_day_partitions_and_feedback_join(tmp_path: Path) -> None:
+    """One folder per UTC day; feedback joins on (request_id, record), the latest wins."""
+    paths = Paths(tmp_path)
+    log = PredictionLog(paths.predictions)
+    today = datetime(2026, 3, 1, 23, 59, tzinfo=UTC)
+    log.append(entry("a", today))
+    log.append(entry("b", today + timedelta(minutes=2)))
+    log.close()
+    days = sorted(p.name for p in paths.predictions.iterdir())
+    assert days == ["date=2026-03-01", "date=2026-03-02"]
+    lock = threading.Lock()
+    append_feedback(paths, [{"request_id": "a", "outcome": "No"}], lock)
+    append_feedback(paths, [{"request_id": "a", "record": 0, "outcome": "Yes"}], lock)
+    joined = labelled(paths).sort_values(["request_id", "record"])
+    assert [o if isinstance(o, str) else None for o in joined["outcome"]] == ["Yes"] + [None] * 3
+    assert not any("feedback" in str(p) for p in paths.predictions.rglob("*"))
