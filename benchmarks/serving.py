@@ -288,8 +288,9 @@ def report(
     print("== ratios (100-record requests, rows/s) ==")
     for c in (8, 32):
         ours, noop, ml = (results[(n, 100, c)] for n in ("ours", "noop", "mlflow"))
+        ratio, share = ours["rps"] / ml["rps"], ours["rps"] / noop["rps"]
         print(f"c={c:<3} ours {ours['rps'] * 100:9.0f} rows/s  mlflow {ml['rps'] * 100:8.0f}  "
-              f"ratio {ours['rps'] / ml['rps']:6.1f}x  ours/no-op {ours['rps'] / noop['rps']:6.1%}")  # fmt: skip
+              f"ratio {ratio:6.1f}x  ours/no-op {share:6.1%}")  # fmt: skip
     print("== 10,000 records in one request ==")
     inproc = 10_000 / tn
     print(f"in-process predict_proba: 1 row {t1 * 1000:.2f} ms, 10,000 rows {tn * 1000:.1f} ms "
