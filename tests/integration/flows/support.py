@@ -106,11 +106,25 @@ def use_api(api_url: str, home: Path) -> Iterator[None]:
     """Point this process (already-imported Prefect included) and its children at a server."""
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
-    with (
-        pytest_env(PREFECT_API_URL=api_url, PREFECT_HOME=str(home)),
-        temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_HOME: str(home)}),
-    ):
-        yield
+    _drain_services()
+    try:
+        with (
+            pytest_env(PREFECT_API_URL=api_url, PREFECT_HOME=str(home)),
+            temporary_settings(updates={PREFECT_API_URL: api_url, PREFECT_HOME: str(home)}),
+        ):
+            yield
+            _drain_services()
+    finally:
+        _drain_services()
+
+
+def _drain_services() -> None:
+    """Stop Prefect's cached event and log senders: they keep the server URL they started with."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    EventsWorker.drain_all(timeout=10)
+    APILogWorker.drain_all(timeout=10)
 
 
 @contextmanager
