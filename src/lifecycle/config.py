@@ -337,7 +337,7 @@ class ServingParams(Frozen):
 
 
 class OrchestrationParams(Frozen):
-    """How flows run: the Dask cluster of the candidate fits, the work pool, deployment schedules."""
+    """How flows run: Dask cluster for the candidate fits, work pool, deployment schedules."""
 
     dask_address: str | None = None
     dask_workers: int = Field(default=2, ge=1, le=64)
