@@ -29,13 +29,29 @@ ParamsOpt = Annotated[
 
 def _mount() -> None:
     """Sub-commands that live beside their code (their modules import nothing heavy)."""
+    from lifecycle.ci.cli import ci_app
+    from lifecycle.commands import release
     from lifecycle.commands.monitor import monitor
     from lifecycle.ledger.cli import ledger_app
+    from lifecycle.orchestration.cli import flow_run, server_app
+    from lifecycle.serve.cli import score, serve
 
     app.add_typer(
         ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard."
     )
+    app.add_typer(server_app, name="server", help="The local Prefect server: start, stop, status.")
+    app.add_typer(
+        ci_app, name="ci", help="What the GitHub workflows call: sample, pr-comment, smoke."
+    )
     app.command("monitor")(monitor)
+    app.command("flow")(flow_run)
+    app.command("serve")(serve)
+    app.command("score")(score)
+    app.command("approve")(release.approve)
+    app.command("promote-staging")(release.promote_staging)
+    app.command("export-onnx")(release.export_onnx)
+    app.command("explain")(release.explain)
+    app.command("fairness")(release.fairness)
 
 
 @app.callback()

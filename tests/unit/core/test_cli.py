@@ -1,0 +1,90 @@
+"""The console script: every command the docs and workflows name exists, and --help is cheap."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lifecycle.cli import app
+
+REPO = Path(__file__).resolve().parents[3]
+DOCS = [
+    REPO / "README.md",
+    REPO / "Makefile",
+    REPO / "Dockerfile",
+    *sorted((REPO / "docs").glob("*.md")),
+    *sorted((REPO / ".github" / "workflows").glob("*.yml")),
+]
+COMMAND = re.compile(r"\blifecycle ((?:[a-z][a-z-]+)(?: [a-z][a-z-]+)?)")
+
+
+def _documented() -> set[tuple[str, ...]]:
+    """`lifecycle <cmd> [<sub>]` as written in the README, docs, Makefile and workflows."""
+    found: set[tuple[str, ...]] = set()
+    for path in DOCS:
+        for line in path.read_text().splitlines():
+            if "uv run lifecycle" in line or "`lifecycle " in line or "run: " in line:
+                for match in COMMAND.finditer(line):
+                    found.add(tuple(match.group(1).split()))
+    return found
+
+
+def _known() -> dict[str, set[str]]:
+    """Top-level command names, and the sub-commands of each group."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    names: dict[str, set[str]] = {}
+    for name, cmd in root.commands.items():  # type: ignore[attr-defined]
+        names[name] = set(getattr(cmd, "commands", {}) or {})
+    return names
+
+
+def test_every_documented_command_exists() -> None:
+    known = _known()
+    documented = _documented()
+    assert documented, "the docs name no command: the pattern is wrong"
+    missing = []
+    for words in documented:
+        if words[0] not in known:
+            missing.append(" ".join(words))
+        elif known[words[0]] and len(words) > 1 and words[1] not in known[words[0]]:
+            missing.append(" ".join(words))
+    assert not missing, f"documented but not a command: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["server", "--help"],
+        ["serve", "--help"],
+        ["score", "--help"],
+        ["ci", "--help"],
+        ["flow", "--help"],
+        ["approve", "--help"],
+        ["ledger", "--help"],
+        ["monitor", "--help"],
+        ["simulate", "--help"],
+    ],
+)
+def test_sub_commands_answer_help(command: list[str]) -> None:
+    done = CliRunner().invoke(app, command)
+    assert done.exit_code == 0, done.output
+    assert "Usage" in done.output
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; from lifecycle.cli import app; "
+        "heavy = [m for m in ('mlflow', 'prefect', 'sklearn', 'great_expectations', 'dvc',"
+        " 'pandas', 'fastapi') if m in sys.modules]; print(','.join(heavy))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.strip() == ""
