@@ -228,8 +228,14 @@ def evaluate(
             _charge(run, "promotion_review")
 
     decision, champion = _stage("evaluate", params, work, link)
-    verb = "PROMOTED" if decision.promote else "kept"
+    staged = decision.promote and champion != decision.challenger_version and not dry_run
+    verb = "STAGED" if staged else ("PROMOTED" if decision.promote else "kept")
     typer.echo(f"{verb}: {decision.reason}")
+    if staged:
+        typer.echo(
+            f"v{decision.challenger_version} waits for approval: "
+            f"lifecycle approve {decision.challenger_version} --by <name>"
+        )
     typer.echo(f"champion is now v{champion}" if champion else "no champion")
 
 

@@ -105,6 +105,7 @@ class SimulationParams(Frozen):
     reference_fraction: float = Field(gt=0, lt=1)
     months: int = Field(ge=1, le=60)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    drift_from_month: int = Field(default=2, ge=1, le=60)
 
 
 class SplitParams(Frozen):
@@ -319,6 +320,7 @@ class RetrainParams(Frozen):
     min_new_labelled_rows: int = Field(default=500, ge=1)
     schedule_days: float = Field(default=30.0, gt=0)
     planned_usd: float = Field(default=5.0, ge=0)
+    window_rows: int | None = Field(default=None, ge=1)
 
 
 class ServingParams(Frozen):
@@ -334,6 +336,28 @@ class ServingParams(Frozen):
     log_buffer_rows: int = Field(default=20_000, ge=1)
     ledger_period_seconds: float = Field(default=3600.0, ge=60)
     verify_rows: int = Field(default=256, ge=8)
+    # the challenger on live traffic (lifecycle.serve.shadow / canary)
+    challenger_alias: str = Field(default="challenger", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    shadow: bool = False
+    shadow_max_added_ms: float = Field(default=5.0, gt=0, le=1000)
+    shadow_max_delay_seconds: float = Field(default=5.0, gt=0, le=300)
+    shadow_queue_rows: int = Field(default=20_000, ge=1)
+    shadow_min_labelled: int = Field(default=200, ge=1)
+    canary_share: float = Field(default=0.0, ge=0, le=1)
+    canary_window: int = Field(default=200, ge=10, le=100_000)
+    canary_min_requests: int = Field(default=20, ge=1)
+    canary_max_error_rate: float = Field(default=0.05, ge=0, le=1)
+    canary_max_p95_ms: float = Field(default=250.0, gt=0)
+
+    @model_validator(mode="after")
+    def _canary_window_holds_min(self) -> ServingParams:
+        """The step-back rule needs its minimum of requests to fit in the window."""
+        if self.canary_min_requests > self.canary_window:
+            raise ValueError(
+                f"canary_min_requests ({self.canary_min_requests}) is more than "
+                f"canary_window ({self.canary_window})"
+            )
+        return self
 
 
 class OrchestrationParams(Frozen):
@@ -384,9 +408,8 @@ class ReleaseParams(Frozen):
     """Staging and production: their aliases, and the approval production needs."""
 
     staging: EnvironmentSpec = EnvironmentSpec(alias="staging")
-    production: EnvironmentSpec = EnvironmentSpec(
-        alias="champion", previous_alias="previous", requires_approval=True
-    )
+    # as in params.yaml: local runs promote by themselves; params.production.yaml asks a human
+    production: EnvironmentSpec = EnvironmentSpec(alias="champion", previous_alias="previous")
     onnx_tolerance: float = Field(default=1e-5, gt=0, le=0.01)
 
     @model_validator(mode="after")

@@ -162,7 +162,7 @@ def evaluate(params: Params, paths: Paths) -> Decision:
     return replace(decision, importance=[asdict(i) for i in top])
 
 
-def apply_decision(decision: Decision, params: Params, paths: Paths) -> str:
+def apply_decision(decision: Decision, params: Params, paths: Paths) -> str | None:
     """Move the aliases if the decision says so, tag MLflow, write the reports; returns champion."""
     from lifecycle.environments import release_gated
     from lifecycle.registry import client
@@ -188,7 +188,7 @@ def apply_decision(decision: Decision, params: Params, paths: Paths) -> str:
         for key, value in tags.items():
             c.set_tag(run_id, key, value)
     write_reports(decision, champion, params, paths)
-    return str(champion)
+    return str(champion) if champion is not None else None
 
 
 def write_reports(decision: Decision, champion: str | None, params: Params, paths: Paths) -> None:
@@ -212,11 +212,12 @@ def write_reports(decision: Decision, champion: str | None, params: Params, path
         "promoted": decision.promote,
     }
     _write_json(paths.metrics, metrics)
-    if champion is None:
-        return
+    # the champion's curves; while none is approved yet, the challenger's (as in metrics.json),
+    # so that the stage's plots always exist for `dvc plots` and the DVC outputs
+    shown = champion or decision.challenger_version
     holdout = pd.read_parquet(paths.holdout_set)
     y = binary_target(holdout, params.data)
-    points = curves(y, score(params, paths, champion, holdout))
+    points = curves(y, score(params, paths, shown, holdout))
     paths.plots.mkdir(parents=True, exist_ok=True)
     for name, rows in points.items():
         _write_json(paths.plots / f"{name}.json", rows)

@@ -108,10 +108,12 @@ def validate_frame(
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     df = _object_strings(df)
     with tempfile.TemporaryDirectory(prefix="gx-") as root:
         ctx = gx.get_context(mode="file", project_root_dir=root)
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm in stage logs
         asset = ctx.data_sources.add_pandas("lifecycle").add_dataframe_asset(batch)
         whole = asset.add_batch_definition_whole_dataframe("whole")
         suite = ctx.suites.add(gx.ExpectationSuite(name=f"{params.project.name}-batch"))

@@ -131,8 +131,7 @@ def evaluate_task(params: Params, paths: Paths) -> evaluate_mod.Decision:
 @io_task("promote")
 def promote_task(decision: evaluate_mod.Decision, params: Params, paths: Paths) -> str | None:
     """Apply the decision: move the aliases if it says so, write the reports; the champion."""
-    champion = evaluate_mod.apply_decision(decision, params, paths)
-    return None if champion == "None" else champion
+    return evaluate_mod.apply_decision(decision, params, paths)
 
 
 @io_task("check-drift")
@@ -166,6 +165,12 @@ def decide_retrain_task(
 ) -> retrain.RetrainDecision:
     """The retrain policy: a trigger, enough labels and the budget's consent."""
     return retrain.decide_retrain(report, labelled_rows, params)
+
+
+@task(name="refresh-training-data", cache_policy=NO_CACHE)
+def refresh_data_task(params: Params, paths: Paths) -> retrain.TrainingData:
+    """The new labelled rows into data/validated and a new split; bad rows are final (no retry)."""
+    return retrain.refresh_training_data(params, paths)
 
 
 @io_task("dvc-record")
