@@ -32,6 +32,7 @@ def _mount() -> None:
     from lifecycle.ci.cli import ci_app
     from lifecycle.commands import release
     from lifecycle.commands.monitor import monitor
+    from lifecycle.commands.simulate import simulate
     from lifecycle.ledger.cli import ledger_app
     from lifecycle.orchestration.cli import flow_run, server_app
     from lifecycle.serve.cli import score, serve
@@ -44,6 +45,7 @@ def _mount() -> None:
         ci_app, name="ci", help="What the GitHub workflows call: sample, pr-comment, smoke."
     )
     app.command("monitor")(monitor)
+    app.command("simulate")(simulate)
     app.command("flow")(flow_run)
     app.command("serve")(serve)
     app.command("score")(score)

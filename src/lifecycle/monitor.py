@@ -27,6 +27,7 @@ Verdict = Literal["ok", "drift", "decay", "drift_and_decay", "insufficient"]
 
 SCORE_COLUMN = "score"
 LABEL_COLUMN = "label"
+OUTCOME_COLUMN = "outcome"  # the real label, as the prediction log's feedback join names it
 WINDOW_SUFFIXES = (".parquet", ".pq", ".jsonl", ".json")
 KS_EXACT_LIMIT = 10_000  # effective rows n*m/(n+m) up to which the KS p-value is exact
 
@@ -507,13 +508,27 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> N
         )
 
 
+def outcome_column(frame: pd.DataFrame, data: DataParams) -> str | None:
+    """Where the real outcomes are: the feedback join's column, a label column, or the target.
+
+    In the service's prediction log `label` is the *predicted* label (the log carries
+    `model_version` and `source`), so there it is never taken for an outcome.
+    """
+    if OUTCOME_COLUMN in frame.columns:
+        return OUTCOME_COLUMN
+    predicted = {"model_version", "source"} <= set(frame.columns)
+    if LABEL_COLUMN in frame.columns and not predicted:
+        return LABEL_COLUMN
+    return data.target if data.target in frame.columns else None
+
+
 def label_array(frame: pd.DataFrame, data: DataParams) -> FloatArray | None:
     """Outcomes as 1.0/0.0/NaN from the log's label column or the batch's target, if present."""
     import numpy as np
     import pandas as pd
 
-    col = LABEL_COLUMN if LABEL_COLUMN in frame.columns else data.target
-    if col not in frame.columns:
+    col = outcome_column(frame, data)
+    if col is None:
         return None
     raw = frame[col]
     out = np.full(len(raw), np.nan)
@@ -896,3 +911,22 @@ def monitor_window(
         log_drift_to_mlflow(report, [json_path, html_path], params, paths) if log_mlflow else None
     )
     return MonitorOutcome(report, json_path, html_path, run_id)
+
+
+def latest_worst_drift(paths: Paths, folder: Path | None = None) -> float | None:
+    """The worst drift score of the newest drift report, for the service's Prometheus gauge.
+
+    Reads the most recently written reports/drift/*.json (by modification time); None when
+    there is no readable report yet, so the gauge can stay unset instead of showing 0.
+    """
+    where = folder or paths.reports / "drift"
+    if not where.is_dir():
+        return None
+    found = sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in found:
+        try:
+            value = json.loads(path.read_text()).get("worst_drift_score")
+        except (OSError, ValueError, AttributeError):
+            continue
+        return float(value) if _is_number(value) else None
+    return None

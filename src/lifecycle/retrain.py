@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from lifecycle.config import Params
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lifecycle.ledger.meter import MeteredRun
     from lifecycle.monitor import DriftReport
+    from lifecycle.paths import Paths
 
 Trigger = Literal["drift", "decay", "schedule"]
 PHASE = "maintenance"
@@ -152,3 +155,78 @@ def record_blocked(
 def _utc(moment: datetime) -> datetime:
     """An aware UTC datetime (naive ones are taken as UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- the data a retrain learns from
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What a retrain learns from: where it came from, how many rows, and DVC's version of it."""
+
+    source: Literal["feedback_window", "reference_and_feedback", "unchanged"]
+    rows: int
+    new_rows: int
+    note: str
+
+
+def labelled_feedback(params: Params, paths: Paths) -> pd.DataFrame:
+    """Served predictions that got an outcome: features, the target, an id, oldest first."""
+    import pandas as pd
+
+    from lifecycle.serve.predlog import labelled
+
+    data = params.data
+    frame = labelled(paths)
+    if frame.empty or "outcome" not in frame.columns:
+        return pd.DataFrame(columns=[data.id_column, *data.features, data.target])
+    frame = frame[frame["outcome"].notna()].sort_values(["time", "request_id", "record"])
+    out = frame[list(data.features)].copy()
+    out[data.target] = frame["outcome"].to_numpy()
+    # the log keeps no customer id: (request, record) identifies a served row uniquely
+    ids = frame["request_id"].astype(str) + ":" + frame["record"].astype(str)
+    out.insert(0, data.id_column, ids.to_numpy())
+    return out.drop_duplicates(data.id_column, keep="last").reset_index(drop=True)
+
+
+def training_frame(
+    params: Params, paths: Paths, new: pd.DataFrame
+) -> tuple[pd.DataFrame, TrainingData]:
+    """The newest `retrain.window_rows` labelled rows, or the validated reference plus every one."""
+    import pandas as pd
+
+    data, window = params.data, params.retrain.window_rows
+    if window is not None:
+        chosen = new.tail(window).reset_index(drop=True)
+        note = f"the newest {len(chosen)} labelled rows (retrain.window_rows is {window})"
+        return chosen, TrainingData("feedback_window", len(chosen), len(chosen), note)
+    old = pd.read_parquet(paths.validated)
+    both = pd.concat([old, new], ignore_index=True)
+    both[data.id_column] = both[data.id_column].astype(str)
+    note = f"{len(old)} validated rows plus {len(new)} new labelled rows"
+    return both, TrainingData("reference_and_feedback", len(both), len(new), note)
+
+
+def refresh_training_data(params: Params, paths: Paths) -> TrainingData:
+    """Put the new labelled rows into data/validated (gated by the suite) and re-split them."""
+    from lifecycle.features import split
+    from lifecycle.validate import ValidationFailedError, validate_frame
+
+    new = labelled_feedback(params, paths)
+    need = params.retrain.min_new_labelled_rows
+    if len(new) < need:
+        note = (
+            f"{len(new)} labelled rows in the prediction log, retrain.min_new_labelled_rows is "
+            f"{need}: retrained on the current data"
+        )
+        return TrainingData("unchanged", 0, len(new), note)
+    frame, found = training_frame(params, paths, new)
+    report = validate_frame(frame, params, "retrain-window")
+    if not report.success:
+        raise ValidationFailedError(report, None)
+    paths.validated.parent.mkdir(parents=True, exist_ok=True)
+    tmp = paths.validated.with_suffix(".parquet.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(paths.validated)
+    split(params, paths)
+    return found

@@ -52,8 +52,16 @@ def monitor_flow(
     trigger: str = "manual",
     phase: str = "maintenance",
     emit: bool = True,
+    run_retrain: bool = False,
 ) -> MonitorFlowResult:
-    """Check a window (a month, a file, or the prediction log) against the reference."""
+    """Check a window against the reference; on a retrain verdict emit the event or retrain here.
+
+    emit: publish the drift event (the retrain deployment's trigger); run_retrain: run the
+    retrain flow as a subflow instead, for setups without a worker (then emit nothing, or a
+    deployment would retrain a second time).
+    """
+    if emit and run_retrain:
+        raise ValueError("monitor: emit and run_retrain together would retrain twice; pick one")
     params, paths = setup(params_file)
     tag_run("stage:monitor", f"trigger:{trigger}")
     where = Path(window) if window else None
@@ -77,6 +85,13 @@ def monitor_flow(
         tag_run(f"model:v{champion}")
     cost = cost_of(run)
     publish_cost("monitor", cost)
+    again = None
+    if run_retrain and decision.retrain:
+        from lifecycle.orchestration.flows_retrain import retrain_flow
+
+        again = retrain_flow(
+            params_file, window=report.window, reasons=list(decision.reasons), trigger="drift"
+        )
     return MonitorFlowResult(
         window=report.window,
         verdict=report.verdict,
@@ -89,4 +104,5 @@ def monitor_flow(
         event_emitted=emitted,
         model_version=champion,
         cost=cost,
+        retrained=again,
     )

@@ -8,6 +8,9 @@ from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.flows_train import train_flow
 from lifecycle.orchestration.results import RetrainFlowResult
 from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.tasks import dvc_record_task, refresh_data_task
+
+STAGES = ("validate", "split")
 
 
 @flow(name="retrain")
@@ -18,15 +21,21 @@ def retrain_flow(
     trigger: str = "event",
     phase: str = "maintenance",
 ) -> RetrainFlowResult:
-    """Charge the review a retrain needs, then train, evaluate and promote as a subflow."""
+    """Charge the review, add the new labelled rows as a new data version, then train."""
     params, paths = setup(params_file)
     tag_run("stage:retrain", f"trigger:{trigger}")
     why = tuple(reasons or ())
     with ledger("retrain", phase, trigger, params, paths) as run:
         run.charge("retrain_review")
-        run.note = f"window {window or '-'}: " + "; ".join(why)[:1500]
+        data = refresh_data_task(params, paths)
+        if data.source != "unchanged":
+            dvc_record_task(paths, STAGES)
+        run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
     cost = cost_of(run)
     trained = train_flow(params_file, trigger=trigger, phase=phase)
     tag_run(f"model:v{trained.champion_version or trained.challenger_version}")
     publish_cost("retrain", cost)
-    return RetrainFlowResult(window=window, reasons=why, train=trained, cost=cost)
+    return RetrainFlowResult(
+        window=window, reasons=why, train=trained, cost=cost, data_source=data.source,
+        data_rows=data.rows, new_rows=data.new_rows,
+    )  # fmt: skip

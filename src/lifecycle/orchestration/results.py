@@ -77,6 +77,7 @@ class MonitorFlowResult:
     event_emitted: bool
     model_version: str | None
     cost: Cost
+    retrained: RetrainFlowResult | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ class RetrainFlowResult:
     reasons: tuple[str, ...]
     train: TrainFlowResult
     cost: Cost
+    data_source: str = "unchanged"
+    data_rows: int = 0
+    new_rows: int = 0
+
+    @property
+    def promoted(self) -> bool:
+        """The retrain's challenger became champion."""
+        return self.train.promoted
 
 
 @dataclass(frozen=True)

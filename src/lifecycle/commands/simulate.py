@@ -1,0 +1,81 @@
+"""`lifecycle simulate`: months of traffic through the service, monitored and retrained."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def simulate(
+    months: Annotated[
+        int | None,
+        typer.Option("--months", help="months to replay (default: simulation.months)"),
+    ] = None,
+    scenario: Annotated[
+        str,
+        typer.Option("--scenario", help="a simulation.scenarios name, or 'none' for no drift"),
+    ] = "none",
+    drift_from: Annotated[
+        int | None,
+        typer.Option(
+            "--drift-from", help="first month the scenario applies to (simulation.drift_from_month)"
+        ),
+    ] = None,
+    retrain: Annotated[
+        str,
+        typer.Option(
+            "--retrain",
+            help="event: the drift event starts the retrain deployment on a process worker "
+            "started here; inline: the monitor flow runs the retrain itself (no worker)",
+        ),
+    ] = "event",
+    service_url: Annotated[
+        str | None,
+        typer.Option("--service-url", help="a running service (default: start one on loopback)"),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--retrain-timeout", help="seconds to wait for one retrain run")
+    ] = 900.0,
+    params_file: Annotated[
+        Path | None,
+        typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+    ] = None,
+) -> None:
+    """Replay the monthly batches through the service, monitor each month, print the table."""
+    from lifecycle.config import ConfigError, load_params
+    from lifecycle.paths import Paths
+    from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table
+
+    if params_file is not None:  # the flows, the service and the worker read it from here
+        os.environ["LIFECYCLE_PARAMS"] = str(params_file.resolve())
+    seen: list[MonthResult] = []
+
+    def show(row: MonthResult) -> None:
+        seen.append(row)
+        typer.echo(f"month {row.month}: {row.verdict}, champion v{row.champion}")
+
+    try:
+        params = load_params(params_file)
+        plan = make_plan(params, months, scenario, drift_from, retrain)
+        from lifecycle.simulate import simulate as run
+
+        result = run(
+            params, Paths.from_env(), plan, service_url=service_url, retrain_timeout=timeout,
+            on_month=show,
+        )  # fmt: skip
+    except (SimulationError, ConfigError) as err:
+        if seen:
+            typer.echo(render_table(seen))
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo("")
+    typer.echo(render_table(result.months))
+    typer.echo(
+        f"\nscenario {plan.scenario or 'none'} from month {plan.drift_from}, retrain by "
+        f"{plan.retrain}: {result.retrains} retrain(s), {result.promotions} promotion(s); "
+        f"champion v{result.start_champion} -> v{result.months[-1].champion}; "
+        f"cost ${sum(m.cost_usd for m in result.months):,.2f}"
+    )
