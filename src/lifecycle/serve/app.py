@@ -8,6 +8,11 @@ once; with several uvicorn workers the others converge on their next poll.
 
 Bodies are read with a size cap (413) and validated by the schema generated from params
 (422 naming the field and the rule), so bad input never reaches the model.
+
+The challenger (`serving.challenger_alias`) can meet live traffic two ways: shadow scoring
+(`lifecycle.serve.shadow`: scored in the background, logged beside the champion's score,
+never returned) and a canary share (`lifecycle.serve.canary`: customers answered by it,
+sticky by customer id, stepped back to 0% when it fails). Roles: see `lifecycle.serve.auth`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import re
 import resource
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,45 +34,49 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from lifecycle.config import Params
 from lifecycle.paths import Paths
-from lifecycle.serve.auth import admin_guard
+from lifecycle.serve.auth import admin_guard, viewer_guard
 from lifecycle.serve.batcher import MicroBatcher
+from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import MetricsMiddleware, ServiceMetrics
 from lifecycle.serve.model_holder import LoadedModel, ModelHolder
 from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, predictions_dir
 from lifecycle.serve.schema import RequestSchema, build_schema, error_details
+from lifecycle.serve.shadow import ShadowScorer
 
 log = logging.getLogger("lifecycle.serve")
 MAX_ERRORS = 50
 REQUEST_ID = re.compile(r"^[\w.\-]{1,64}$")
 ROUTES = frozenset(
-    {"/predict", "/feedback", "/health", "/ready", "/model", "/metrics"}
-    | {"/admin/reload", "/admin/rollback"}
+    {"/predict", "/feedback", "/health", "/ready", "/model", "/metrics", "/shadow", "/canary"}
+    | {"/admin/reload", "/admin/rollback", "/admin/canary"}
 )
 
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """What one app needs: params, the project root, the admin token (never shown)."""
+    """What one app needs: params, the project root, the role tokens (never shown)."""
 
     params: Params
     paths: Paths
     admin_token: str | None = field(default=None, repr=False)
     alias: str = "champion"
     record_ledger: bool = True
+    viewer_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, params_file: str | None = None) -> ServeSettings:
-        """Params from LIFECYCLE_PARAMS, root from LIFECYCLE_HOME, LIFECYCLE_ADMIN_TOKEN."""
+        """Params from LIFECYCLE_PARAMS, root from LIFECYCLE_HOME, the two role tokens."""
         from lifecycle.config import load_params
 
         return cls(
             load_params(params_file),
             Paths.from_env(),
             os.environ.get("LIFECYCLE_ADMIN_TOKEN") or None,
+            viewer_token=os.environ.get("LIFECYCLE_VIEWER_TOKEN") or None,
         )
 
 
@@ -77,14 +87,35 @@ class Prediction(BaseModel):
     score: float
     label: str | int
     model_version: str
+    variant: str = CHAMPION
 
 
 class PredictResponse(BaseModel):
-    """Every record's answer, the request id to send feedback with, the version."""
+    """Every record's answer, the request id to send feedback with, the version.
+
+    `model_version` is the version that answered every record, or the champion's when a
+    canary answered some of them; each prediction names its own version and variant.
+    """
 
     request_id: str
     model_version: str
     predictions: list[Prediction]
+
+
+class CanaryShare(BaseModel):
+    """An operator's new canary share (0 stops the canary)."""
+
+    share: float = Field(ge=0, le=1)
+
+
+@dataclass(frozen=True)
+class Part:
+    """The records of one request that one variant answered, with their scores."""
+
+    variant: str
+    model: LoadedModel
+    index: list[int]
+    scores: Any
 
 
 class ServiceState:
@@ -98,6 +129,10 @@ class ServiceState:
         self.metrics = ServiceMetrics()
         self.holder = ModelHolder(p, settings.paths, settings.alias)
         self.holder.on_swap = self._swapped
+        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias)
+        self.canary = Canary(p.serving)
+        self.metrics.canary_share.set(self.canary.share)
+        self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
         self.batcher = MicroBatcher(p.serving.batch_max_rows, p.serving.batch_wait_ms / 1000)
         self.log = PredictionLog(
             predictions_dir(settings.paths), p.serving.log_flush_seconds, p.serving.log_buffer_rows
@@ -105,6 +140,10 @@ class ServiceState:
         self.threshold = p.serving.threshold or p.train.threshold
         labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
         self.positive, self.negative = p.data.positive_label, labels[0]
+        self.shadow = ShadowScorer(
+            p.serving, self.log, self.labels, lambda: self.challenger.current,
+            lambda: self.live_calls > 0, self.metrics,
+        )  # fmt: skip
         self.feedback_lock = threading.Lock()
         self.lifespans = 0
         self.started = datetime.now(UTC)
@@ -121,34 +160,111 @@ class ServiceState:
         """Why no model answers yet."""
         return f"no model loaded yet: {self.holder.last_error or 'loading'}"
 
-    def answer(
-        self, request_id: str, model: LoadedModel, rows: list[dict[str, Any]], scores: Any
-    ) -> Response:
-        """Label, log and count the scores; the JSON response."""
+    def labels(self, scores: list[float]) -> list[Any]:
+        """The predicted labels at the threshold, in the target's own labels."""
+        return [self.positive if s >= self.threshold else self.negative for s in scores]
+
+    @property
+    def wants_challenger(self) -> bool:
+        """Whether the challenger must be loaded (shadow on or a canary share above 0)."""
+        return self.settings.params.serving.shadow or self.canary.share > 0
+
+    async def score(self, champion: LoadedModel, rows: list[dict[str, Any]]) -> list[Part]:
+        """Each variant's records and scores: the canary's customers, the champion the rest."""
+        challenger = self.challenger.current if self.canary.share > 0 else None
+        if challenger is None:
+            return [await self._call(CHAMPION, champion, rows, list(range(len(rows))))]
+        mine, theirs = split(rows, self.settings.params.data.id_column, self.canary.share)
+        if not theirs:
+            return [await self._call(CHAMPION, champion, rows, mine)]
+        results = await asyncio.gather(
+            self._call(CHAMPION, champion, rows, mine) if mine else _nothing(),
+            self._canary(challenger, rows, theirs),
+        )
+        parts = [p for p in results if p is not None]
+        if results[1] is None:  # the canary failed: the champion answers its customers too
+            parts.append(await self._call(CHAMPION, champion, rows, theirs))
+        return parts
+
+    async def _call(
+        self, variant: str, model: LoadedModel, rows: list[dict[str, Any]], index: list[int]
+    ) -> Part:
+        """One variant's model call on some of the records, timed and counted by variant."""
+        subset = rows if len(index) == len(rows) else [rows[i] for i in index]
+        self.live_calls += 1
+        started = time.perf_counter()
+        try:
+            scores = await self.batcher.score(model, subset)
+        except Exception:
+            self.metrics.variant_calls.labels(variant, "error").inc()
+            raise
+        finally:
+            self.live_calls -= 1
+            self.metrics.variant_seconds.labels(variant).observe(time.perf_counter() - started)
+        self.metrics.variant_calls.labels(variant, "ok").inc()
+        return Part(variant, model, index, scores)
+
+    async def _canary(
+        self, model: LoadedModel, rows: list[dict[str, Any]], index: list[int]
+    ) -> Part | None:
+        """The challenger's answer for its customers, or None when it fails (judged either way)."""
+        started = time.perf_counter()
+        try:
+            part = await self._call(CANARY, model, rows, index)
+        except Exception as err:  # the customer still gets the champion's answer
+            log.warning("canary v%s failed: %s: %s", model.version, type(err).__name__, err)
+            self._judge(False, time.perf_counter() - started)
+            return None
+        self._judge(True, time.perf_counter() - started)
+        return part
+
+    def _judge(self, ok: bool, seconds: float) -> None:
+        """Feed the step-back rule one canary call; count and show a step-back."""
+        if self.canary.record(ok, seconds) is not None:
+            self.metrics.canary_step_backs.inc()
+        self.metrics.canary_share.set(self.canary.share)
+
+    def answer(self, request_id: str, rows: list[dict[str, Any]], parts: list[Part]) -> Response:
+        """Label, log and count each variant's scores; the JSON response in record order."""
         import numpy as np
 
-        values: list[float] = scores.tolist()
-        positive = (np.asarray(scores) >= self.threshold).tolist()
-        labels = [self.positive if p else self.negative for p in positive]
-        self.log.append(
-            Entry(request_id, datetime.now(UTC), model.version, rows, values, labels, "api")
-        )
-        self.metrics.predictions.labels(model.version).inc(len(values))
-        self.metrics.scores.observe_many(np.asarray(scores, dtype=np.float64))
-        self.period_predictions += len(values)
-        v = model.version
+        now = datetime.now(UTC)
+        answers: list[tuple[int, dict[str, Any]]] = []
+        for part in parts:
+            values: list[float] = part.scores.tolist()
+            labels = self.labels(values)
+            v, n = part.model.version, len(values)
+            whole = len(parts) == 1
+            entry = Entry(
+                request_id, now, v, rows if whole else [rows[i] for i in part.index],
+                values, labels, "api", None if whole else part.index, part.variant,
+            )  # fmt: skip
+            if part.variant == CHAMPION and self.settings.params.serving.shadow:
+                self.shadow.submit(entry)
+            else:
+                self.log.append(entry)
+            self.metrics.predictions.labels(v).inc(n)
+            self.metrics.variant_predictions.labels(part.variant).inc(n)
+            self.metrics.scores.observe_many(np.asarray(part.scores, dtype=np.float64))
+            answers.extend(
+                (i, {"record": i, "score": s, "label": lab, "model_version": v,
+                     "variant": part.variant})
+                for i, s, lab in zip(part.index, values, labels, strict=True)
+            )  # fmt: skip
+        self.period_predictions += len(rows)
+        versions = {p.model.version for p in parts}
+        champions = [p.model.version for p in parts if p.variant == CHAMPION]
+        top = versions.pop() if len(versions) == 1 else champions[0]
+        answers.sort(key=lambda a: a[0])
         body = {
             "request_id": request_id,
-            "model_version": v,
-            "predictions": [
-                {"record": i, "score": s, "label": lab, "model_version": v}
-                for i, (s, lab) in enumerate(zip(values, labels, strict=True))
-            ],
+            "model_version": top,
+            "predictions": [a for _, a in answers],
         }
         return Response(
             json.dumps(body, allow_nan=False),
             media_type="application/json",
-            headers={"X-Request-ID": request_id, "X-Model-Version": v},
+            headers={"X-Request-ID": request_id, "X-Model-Version": top},
         )
 
     async def follow(self) -> None:
@@ -161,9 +277,29 @@ class ServiceState:
                 self.holder.last_error = f"{type(err).__name__}: {err}"
                 self.metrics.reloads.labels("failed").inc()
                 log.warning("model refresh failed: %s", self.holder.last_error)
+            if self.wants_challenger:
+                await self.refresh_challenger()
             if poll <= 0 and self.holder.current is not None:
                 return
             await asyncio.sleep(poll if poll > 0 else 1.0)
+
+    async def refresh_challenger(self) -> LoadedModel | None:
+        """Follow the challenger alias (a failure keeps the old one and is logged)."""
+        try:
+            return await asyncio.to_thread(self.challenger.refresh)
+        except Exception as err:
+            self.challenger.last_error = f"{type(err).__name__}: {err}"
+            log.warning("challenger refresh failed: %s", self.challenger.last_error)
+            return self.challenger.current
+
+    def challenger_info(self) -> dict[str, Any]:
+        """Which challenger is loaded, under which alias, or why none is."""
+        model = self.challenger.current
+        return {
+            "alias": self.challenger.alias,
+            "version": model.version if model else None,
+            "error": None if model else self.challenger.last_error,
+        }
 
     async def meter(self) -> None:
         """Write a ledger entry of uptime and predictions every ledger period."""
@@ -195,6 +331,11 @@ class ServiceState:
             return
         self.period_start, self.period_cpu = end, cpu
         self.period_predictions -= count
+
+
+async def _nothing() -> None:
+    """No part (gathered in place of a variant that has no records)."""
+    return None
 
 
 def _cpu_seconds() -> float:
@@ -261,6 +402,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 service.lifespans -= 1
             return
         service.log.start()
+        service.shadow.start()
         service.batcher.start()
         tasks = [asyncio.create_task(service.follow()), asyncio.create_task(service.meter())]
         try:
@@ -271,6 +413,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await service.batcher.stop()
+            await asyncio.to_thread(service.shadow.stop)
             service.log.close()
             await asyncio.to_thread(service.record_period)
 
@@ -284,6 +427,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     predict_schema, predict_defs = service.schema.predict.openapi()
     feedback_schema, feedback_defs = service.schema.feedback.openapi()
     guard = Depends(admin_guard(settings.admin_token))
+    viewer = Depends(viewer_guard(settings.viewer_token, settings.admin_token))
+    read_only: dict[int | str, dict[str, Any]] = {401: {}, 403: {}}
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -298,7 +443,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             return JSONResponse({"ready": False, "detail": state.not_ready()}, status_code=503)
         return JSONResponse({"ready": True, "model_version": model.version})
 
-    @app.get("/model", responses={503: ERRORS[503]})
+    @app.get("/model", dependencies=[viewer], responses={503: ERRORS[503], **read_only})
     async def model_info(state: State) -> dict[str, Any]:
         """The serving model's card: version, alias, training date, metrics, data version."""
         model = state.holder.current
@@ -306,7 +451,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, state.not_ready())
         return {**model.card, "loaded_at": model.loaded_at, "threshold": state.threshold}
 
-    @app.get("/metrics", response_class=Response)
+    @app.get("/metrics", response_class=Response, dependencies=[viewer], responses=read_only)
     async def metrics(state: State) -> Response:
         """Prometheus exposition: requests, latency, scores, model version, log backlog."""
         state.metrics.log_pending.set(state.log.pending)
@@ -329,8 +474,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
         model = state.holder.current
         if model is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, state.not_ready())
-        scores = await state.batcher.score(model, rows)
-        return state.answer(request_id_of(request), model, rows, scores)
+        parts = await state.score(model, rows)
+        return state.answer(request_id_of(request), rows, parts)
 
     @app.post(
         "/feedback",
@@ -378,6 +523,36 @@ def create_app(settings: ServeSettings) -> FastAPI:
         model = await asyncio.to_thread(state.holder.refresh)
         serving = model.version if model else None
         return {"champion": move.champion, "demoted": move.previous, "model_version": serving}
+
+    @app.get("/shadow", dependencies=[viewer], responses=read_only)
+    async def shadow(state: State) -> dict[str, Any]:
+        """Champion vs challenger on live requests: agreement, scores, profit once labelled."""
+        from lifecycle.serve.shadow import compare
+
+        p, paths = state.settings.params, state.settings.paths
+        found = await asyncio.to_thread(compare, p, paths)
+        return {
+            "live": state.shadow.stats(),
+            "challenger": state.challenger_info(),
+            "comparisons": [c.to_dict() for c in found],
+        }
+
+    @app.get("/canary", dependencies=[viewer], responses=read_only)
+    async def canary(state: State) -> dict[str, Any]:
+        """The canary share, its window's error rate and p95, and the last step-back's reason."""
+        return {**state.canary.status(), "challenger": state.challenger_info()}
+
+    @app.post("/admin/canary", dependencies=[guard], responses={401: {}, 403: {}, 409: {}})
+    async def set_canary(body: CanaryShare, state: State) -> dict[str, Any]:
+        """Set the share of customers the challenger answers (0 stops the canary)."""
+        if body.share > 0 and state.challenger.current is None:
+            await state.refresh_challenger()
+            if state.challenger.current is None:
+                why = state.challenger.last_error or "not loaded"
+                raise HTTPException(status.HTTP_409_CONFLICT, f"no challenger to send to: {why}")
+        state.canary.set_share(body.share, "operator")
+        state.metrics.canary_share.set(state.canary.share)
+        return {**state.canary.status(), "challenger": state.challenger_info()}
 
     _add_components(app, {**predict_defs, **feedback_defs})
     app.add_middleware(MetricsMiddleware, metrics=service.metrics, routes=ROUTES)

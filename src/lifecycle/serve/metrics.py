@@ -104,6 +104,32 @@ class ServiceMetrics:
         self.log_pending = Gauge(
             "lifecycle_prediction_log_pending_rows", "Predictions not yet on disk", registry=r
         )
+        self.variant_predictions = Counter(
+            "lifecycle_variant_predictions", "Records answered, by variant (champion or canary)",
+            ["variant"], registry=r,
+        )  # fmt: skip
+        self.variant_calls = Counter(
+            "lifecycle_variant_model_calls", "Model calls, by variant and result (ok or error)",
+            ["variant", "result"], registry=r,
+        )  # fmt: skip
+        self.variant_seconds = Histogram(
+            "lifecycle_variant_model_seconds", "Model time of a request, by variant",
+            ["variant"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.canary_share = Gauge(
+            "lifecycle_canary_share", "Share of customers the challenger answers", registry=r
+        )
+        self.canary_step_backs = Counter(
+            "lifecycle_canary_step_backs", "Automatic canary step-backs to 0%", registry=r
+        )
+        self.shadow = Counter(
+            "lifecycle_shadow_records", "Records offered to the shadow challenger, by result",
+            ["result"], registry=r,
+        )  # fmt: skip
+        for variant in ("champion", "canary"):
+            self.variant_predictions.labels(variant)
+            for result in ("ok", "error"):
+                self.variant_calls.labels(variant, result)
         self.scores = ScoreHistogram("lifecycle_prediction_score", "Churn probability served")
         r.register(self.scores)  # type: ignore[arg-type]
 

@@ -5,7 +5,10 @@ Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folde
     data/predictions/date=YYYY-MM-DD/predictions-<pid>.jsonl
         one JSON object a line: request_id, record (index in the request), time (ISO UTC),
         model_version, score, label (the predicted label at the threshold, in the target's
-        own labels), source ("api" or "batch"), then every feature by its params name
+        own labels), source ("api" or "batch"), then every feature by its params name;
+        API lines also carry variant ("champion" or "canary": who answered), and when the
+        challenger was shadow-scored, shadow_version, shadow_score and shadow_label
+        (added keys only: readers that pick the columns they know are unaffected)
     data/feedback/date=YYYY-MM-DD/feedback-<pid>.jsonl
         request_id, record, outcome (the real label, one of validation.target_labels), time
 
@@ -63,6 +66,11 @@ class Entry:
     scores: list[float]
     labels: list[Any]
     source: str
+    records: list[int] | None = None  # each row's index in the request (None: 0, 1, ...)
+    variant: str | None = None
+    shadow_version: str | None = None
+    shadow_scores: list[float] | None = None
+    shadow_labels: list[Any] | None = None
 
 
 class PredictionLog:
@@ -149,10 +157,11 @@ def format_entry(entry: Entry) -> list[str]:
     """One JSON line per record of a request."""
     stamp = entry.time.astimezone(UTC).isoformat(timespec="microseconds")
     lines = []
-    for i, (row, score, label) in enumerate(
-        zip(entry.rows, entry.scores, entry.labels, strict=True)
+    index = entry.records or range(len(entry.rows))
+    for n, (i, row, score, label) in enumerate(
+        zip(index, entry.rows, entry.scores, entry.labels, strict=True)
     ):
-        head = {
+        head: dict[str, Any] = {
             "request_id": entry.request_id,
             "record": i,
             "time": stamp,
@@ -161,6 +170,12 @@ def format_entry(entry: Entry) -> list[str]:
             "label": label,
             "source": entry.source,
         }
+        if entry.variant is not None:
+            head["variant"] = entry.variant
+        if entry.shadow_scores is not None and entry.shadow_labels is not None:
+            head["shadow_version"] = entry.shadow_version
+            head["shadow_score"] = entry.shadow_scores[n]
+            head["shadow_label"] = entry.shadow_labels[n]
         lines.append(json.dumps({**head, **row}, allow_nan=False) + "\n")
     return lines
 

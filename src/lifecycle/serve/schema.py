@@ -2,7 +2,9 @@
 
 Numeric features are finite floats within +-1e15 (null only where `validation.max_null_fraction`
 tolerates nulls, since the pipeline imputes them); categorical features are one of
-`validation.categories` where listed, else any string. Unknown fields are refused.
+`validation.categories` where listed, else any string. A record may also carry the customer
+id (`data.id_column`, a string or an integer), which canary routing is sticky by. Unknown
+fields are refused.
 """
 
 from __future__ import annotations
@@ -73,14 +75,22 @@ def _categorical(categories: tuple[str, ...] | None, nullable: bool) -> Any:
     return kind | None if nullable else kind
 
 
+def _customer_id() -> Any:
+    """The optional id a record may carry: canary routing is sticky by it, the log keeps it."""
+    text = Annotated[str, Field(strict=True, min_length=1, max_length=128)]
+    number = Annotated[int, Field(strict=True, ge=-(2**63), lt=2**63)]
+    return text | number
+
+
 def record_type(params: Params) -> type:
-    """A TypedDict of every feature, built from data and validation params."""
+    """A TypedDict of every feature (and the optional customer id), from data and validation."""
     data, rules = params.data, params.validation
     fields: dict[str, Any] = {}
     for col in data.numeric:
         fields[col] = _numeric(col in rules.max_null_fraction)
     for col in data.categorical:
         fields[col] = _categorical(rules.categories.get(col), col in rules.max_null_fraction)
+    fields[data.id_column] = NotRequired[_customer_id()]
     make: Any = TypedDict
     record: Any = make("Record", fields)
     record.__pydantic_config__ = ConfigDict(extra="forbid", title="Record")

@@ -34,7 +34,11 @@ def test_fields_follow_params() -> None:
     assert ok == [{"age": 3.0, "balance": None, "plan": "pro", "region": "any"}]
     body, defs = schema.predict.openapi()
     props = defs["Record"]["properties"]
-    assert set(props) == {"age", "balance", "plan", "region"}
+    assert set(props) == {"age", "balance", "plan", "region", "customer_id"}
+    assert "customer_id" not in defs["Record"]["required"]  # optional: canary stickiness
+    with_id = schema.predict.parse(b'{"age": 3, "balance": 1, "plan": "pro", "region": "a", '
+                                   b'"customer_id": "7590-VHVEG"}')  # fmt: skip
+    assert with_id[0]["customer_id"] == "7590-VHVEG"
     assert props["plan"]["enum"] == ["basic", "pro"]
     assert defs["Record"]["additionalProperties"] is False
     assert body["anyOf"][1]["maxItems"] == 3
