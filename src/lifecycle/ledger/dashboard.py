@@ -1,7 +1,16 @@
-"""A local, read-only web page of the ledger: stdlib HTTP server, Plotly served from the package."""
+"""A local, read-only web page of the ledger: stdlib HTTP server, Plotly served from the package.
+
+Open by default. When LIFECYCLE_VIEWER_TOKEN is set, every request needs the viewer token (or
+the operator's, LIFECYCLE_ADMIN_TOKEN) as `Authorization: Bearer <token>` or as the password of
+HTTP Basic auth (so a browser can log in): none is 401, another token is 403. Compared in
+constant time, never logged.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
 import os
@@ -165,14 +174,58 @@ def dashboard_data(
     }
 
 
+def env_tokens() -> tuple[str, ...]:
+    """The tokens the dashboard accepts: none (open) unless a viewer token is configured."""
+    viewer = os.environ.get("LIFECYCLE_VIEWER_TOKEN")
+    if not viewer:
+        return ()
+    return tuple(t for t in (viewer, os.environ.get("LIFECYCLE_ADMIN_TOKEN")) if t)
+
+
+def presented_token(header: str) -> str | None:
+    """The token of a Bearer header, or the password of a Basic one (None when neither)."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     """GET only: the page, the charting library and the data; nothing writes."""
 
     params: ClassVar[Params]
     url: ClassVar[str | None]
+    tokens: ClassVar[tuple[bytes, ...]] = ()
+
+    def _authorized(self) -> bool:
+        """True when open or a configured token came; else answers 401 or 403 itself."""
+        if not self.tokens:
+            return True
+        given = presented_token(self.headers.get("Authorization", ""))
+        if given is None:
+            self.send_response(HTTPStatus.UNAUTHORIZED)
+            self.send_header("WWW-Authenticate", 'Basic realm="ledger dashboard"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        found = False
+        for token in self.tokens:
+            found |= hmac.compare_digest(given.encode(), token)
+        if not found:
+            self._send(b"this token may not open the dashboard", "text/plain",
+                       status=HTTPStatus.FORBIDDEN)  # fmt: skip
+        return found
 
     def do_GET(self) -> None:
         """Serve one of three resources."""
+        if not self._authorized():
+            return
         path = self.path.split("?", 1)[0]
         if path in ("/", "/index.html"):
             self._send(page_html(), "text/html; charset=utf-8")
@@ -213,11 +266,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    params: Params, url: str | None = None, host: str = "127.0.0.1", port: int = 8050
+    params: Params,
+    url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    tokens: tuple[str, ...] | None = None,
 ) -> ThreadingHTTPServer:
-    """A dashboard server bound to host:port (port 0 picks a free one); call serve_forever."""
+    """A dashboard server bound to host:port (port 0 picks a free one); call serve_forever.
+
+    tokens: the accepted bearer tokens (None: from the environment, see `env_tokens`).
+    """
     get_engine(url)  # fail at start, not on the first request, if the ledger is unreachable
-    handler = type("LedgerDashboard", (_Handler,), {"params": params, "url": url})
+    accepted = tuple(t.encode() for t in (env_tokens() if tokens is None else tokens) if t)
+    attrs = {"params": params, "url": url, "tokens": accepted}
+    handler = type("LedgerDashboard", (_Handler,), attrs)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
