@@ -516,8 +516,13 @@ def table_row(m: MonthResult) -> tuple[str, ...]:
         f"v{m.champion}" if m.champion else "-",
         "-" if m.roc_auc is None else f"{m.roc_auc:.3f}",
         "-" if m.profit is None else f"{m.profit:,.0f}",
-        f"{m.cost_usd:,.2f}", f"{m.seconds:.0f}",
+        usd(m.cost_usd), f"{m.seconds:.0f}",
     )  # fmt: skip
+
+
+def usd(amount: float) -> str:
+    """Dollars with cents, or to the micro-dollar below a dollar (a short monitor run's compute)."""
+    return f"{amount:,.2f}" if amount >= 1 else f"{amount:.6f}"
 
 
 def render_table(months: Sequence[MonthResult]) -> str:

@@ -47,7 +47,7 @@ def simulate(
     """Replay the monthly batches through the service, monitor each month, print the table."""
     from lifecycle.config import ConfigError, load_params
     from lifecycle.paths import Paths
-    from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table
+    from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table, usd
 
     if params_file is not None:  # the flows, the service and the worker read it from here
         os.environ["LIFECYCLE_PARAMS"] = str(params_file.resolve())
@@ -73,9 +73,11 @@ def simulate(
         raise typer.Exit(1) from None
     typer.echo("")
     typer.echo(render_table(result.months))
+    drift = (
+        f"scenario {plan.scenario} from month {plan.drift_from}" if plan.scenario else "no drift"
+    )
     typer.echo(
-        f"\nscenario {plan.scenario or 'none'} from month {plan.drift_from}, retrain by "
-        f"{plan.retrain}: {result.retrains} retrain(s), {result.promotions} promotion(s); "
-        f"champion v{result.start_champion} -> v{result.months[-1].champion}; "
-        f"cost ${sum(m.cost_usd for m in result.months):,.2f}"
+        f"\n{drift}, retrain by {plan.retrain}: {result.retrains} retrain(s), "
+        f"{result.promotions} promotion(s); champion v{result.start_champion} -> "
+        f"v{result.months[-1].champion}; cost ${usd(sum(m.cost_usd for m in result.months))}"
     )
