@@ -1,7 +1,8 @@
 """Typer command functions `serve` and `score` (registered as `lifecycle serve` / `score`).
 
 Environment: LIFECYCLE_HOST (default 127.0.0.1), LIFECYCLE_PORT (default 8000),
-LIFECYCLE_ADMIN_TOKEN (bearer token of /admin/*; unset = admin disabled), LIFECYCLE_HOME,
+LIFECYCLE_ADMIN_TOKEN (operator bearer token of /admin/*; unset = admin disabled),
+LIFECYCLE_VIEWER_TOKEN (once set, /model, /shadow, /canary and /metrics need it), LIFECYCLE_HOME,
 LIFECYCLE_PARAMS, MLFLOW_TRACKING_URI, MLFLOW_UI_URL (for the run link of GET /model).
 """
 

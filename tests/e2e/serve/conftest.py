@@ -53,6 +53,11 @@ class Server:
 @pytest.fixture
 def server(project: Project) -> Iterator[Server]:
     """`serve()` in a subprocess on 127.0.0.1, host and port from the environment."""
+    yield from launch(project)
+
+
+def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `serve()` with the project's environment (and extra variables); stop it after."""
     port = free_port()
     env = {
         **os.environ,
@@ -60,6 +65,7 @@ def server(project: Project) -> Iterator[Server]:
         "LIFECYCLE_HOST": "127.0.0.1",
         "LIFECYCLE_PORT": str(port),
         "LIFECYCLE_ADMIN_TOKEN": TOKEN,
+        **(extra or {}),
     }
     code = "from lifecycle.serve.cli import serve; serve()"
     output = project.root / f"server-{port}.log"
