@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from lifecycle.ledger.pricing import (
     ComputeCost,
     StaffLine,
@@ -510,17 +512,6 @@ def reprice_all(params: Params, url: str | None = None) -> tuple[float, float]:
     return before, after
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with that id still exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reconcile_crashed(url: str | None = None, *, max_age_hours: float = 24.0) -> int:
     """Mark 'running' entries whose process died (or that are too old) as crashed."""
     import socket
@@ -540,7 +531,7 @@ def reconcile_crashed(url: str | None = None, *, max_age_hours: float = 24.0) ->
         ).all()
     for key, row_host, pid, started in rows:
         too_old = (now - started).total_seconds() > max_age_hours * 3600
-        gone = row_host == host and pid != os.getpid() and not _pid_alive(pid)
+        gone = row_host == host and pid != os.getpid() and not psutil.pid_exists(pid)
         if gone or too_old:
             dead.append(key)
     if dead:

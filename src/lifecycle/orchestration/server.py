@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from lifecycle.paths import Paths
 
 DEFAULT_PORT = 4200
@@ -77,17 +79,6 @@ def healthy(api_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
-    """True while a process with this pid exists."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _read_state(paths: Paths) -> tuple[int, int] | None:
     """(pid, port) of the server this project started, if its state file is readable."""
     try:
@@ -103,7 +94,7 @@ def status(paths: Paths, port: int | None = None) -> ServerStatus:
     if external:
         return ServerStatus(external, healthy(external), None, False, None)
     state = _read_state(paths)
-    pid = state[0] if state and _alive(state[0]) else None
+    pid = state[0] if state and psutil.pid_exists(state[0]) else None
     use_port = port if port is not None else (state[1] if state and pid else default_port())
     url = local_api_url(use_port)
     return ServerStatus(url, healthy(url), pid, pid is not None, log_file(paths))
@@ -166,7 +157,7 @@ def stop(paths: Paths, timeout: float = 20.0) -> bool:
     """Stop the server this project started (its whole process group); False if none ran."""
     state = _read_state(paths)
     _state_file(paths).unlink(missing_ok=True)
-    if state is None or not _alive(state[0]):
+    if state is None or not psutil.pid_exists(state[0]):
         return False
     pid = state[0]
     try:
@@ -175,7 +166,7 @@ def stop(paths: Paths, timeout: float = 20.0) -> bool:
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not psutil.pid_exists(pid):
             return True
         _reap(pid)
         time.sleep(0.2)
