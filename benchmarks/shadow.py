@@ -84,6 +84,7 @@ def one_run(
     try:
         if shadow:
             wait_challenger(url)
+        httpx.get(f"{url}/shadow", timeout=60)  # the same start-up work either way (imports)
         wrk(url + "/predict", body, args.conns, 2, tmp)  # warm-up
         res = wrk(url + "/predict", body, args.conns, args.seconds, tmp)
         live = httpx.get(f"{url}/shadow", timeout=60).json()["live"]

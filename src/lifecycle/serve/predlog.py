@@ -208,12 +208,23 @@ def read_lines(folder: Path) -> pd.DataFrame:
     """Every JSON-lines file under a folder as one frame (empty when there is none)."""
     import pandas as pd
 
-    frames = [
-        pd.read_json(f, lines=True, dtype=False, precise_float=True)
-        for f in sorted(folder.rglob("*.jsonl"))
-        if f.stat().st_size
-    ]
+    frames = [_read_jsonl(f) for f in sorted(folder.rglob("*.jsonl")) if f.stat().st_size]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    """One JSON-lines file; the standard parser when pandas' refuses a valid number.
+
+    pandas' decoder raises "Range error" on subnormal floats such as 1e-310, which the API
+    accepts as finite numbers; the stdlib parser reads them (slower, so only then).
+    """
+    import pandas as pd
+
+    try:
+        return pd.read_json(path, lines=True, dtype=False, precise_float=True)
+    except ValueError:
+        with path.open(encoding="utf-8") as fh:
+            return pd.DataFrame.from_records([json.loads(ln) for ln in fh if ln.strip()])
 
 
 def labelled(paths: Paths) -> pd.DataFrame:

@@ -42,7 +42,14 @@ def challenger_server(project: Project) -> Iterator[Server]:
     params = project.root / "params-challenger.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False))
     extra = {"LIFECYCLE_PARAMS": str(params), "LIFECYCLE_VIEWER_TOKEN": VIEWER}
-    yield from launch(project, extra)
+    pids: list[int] = []
+    for srv in launch(project, extra):
+        pids.append(srv.process.pid)
+        yield srv
+    # the hot-swap test counts every API line of the shared project: take this server's out
+    for pid in pids:
+        for f in (project.root / "data" / "predictions").rglob(f"predictions-{pid}.jsonl"):
+            f.unlink()
 
 
 def client_loop(url: str, rows: list[dict[str, Any]], stop: threading.Event,

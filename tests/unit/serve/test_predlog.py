@@ -57,3 +57,15 @@ def test_day_partitions_and_feedback_join(tmp_path: Path) -> None:
     joined = labelled(paths).sort_values(["request_id", "record"])
     assert [o if isinstance(o, str) else None for o in joined["outcome"]] == ["Yes"] + [None] * 3
     assert not any("feedback" in str(p) for p in paths.predictions.rglob("*"))
+
+
+def test_subnormal_numbers_read_back(tmp_path: Path) -> None:
+    """A finite but subnormal feature (1e-310) does not make the log unreadable."""
+    log = PredictionLog(tmp_path / "p")
+    rows = [{"x": 1e-310, "c": "a"}, {"x": 2.0, "c": "b"}]
+    log.append(Entry("s", datetime.now(UTC), "1", rows, [0.1, 0.2], ["No", "No"], "api"))
+    log.close()
+    from lifecycle.serve.predlog import read_lines
+
+    frame = read_lines(tmp_path / "p")
+    assert frame["x"].tolist() == [1e-310, 2.0] and frame["score"].tolist() == [0.1, 0.2]
