@@ -51,6 +51,10 @@ def test_concept_drift_retrains_through_the_event_and_promotes(trained: Path) ->
     assert float(month3[8]) > float(month2[8]) + 0.3, "the new champion ranks the new regime"
     assert float(month2[10].replace(",", "")) > 0, "the month's runs are in the ledger"
     assert (trained / "data" / "simulation" / "sim-month_02-tenure_relation.parquet").is_file()
+    from lifecycle.orchestration.dvc_record import status_clean
+    from lifecycle.paths import Paths
+
+    assert status_clean(Paths(trained)), "the retrain recorded its new data version in dvc.lock"
 
 
 def test_no_drift_does_not_retrain(trained: Path) -> None:
