@@ -132,11 +132,13 @@ def test_mlflow_run_gets_the_cost_tags(
     params: Params, sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run linked to an MLflow run leaves cost.* and ledger.key tags on it."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project_root / 'mlflow.db'}")
+    uri = f"sqlite:///{project_root / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient()
+    # explicit URI: an earlier test in this process may have set MLflow's global one
+    client = MlflowClient(tracking_uri=uri)
     exp = client.create_experiment("ledger-test")
     mlrun = client.create_run(exp)
     with metered("flow", "train", "development", "manual", params=params, url=sqlite_url) as run:
