@@ -37,6 +37,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from lifecycle.config import Params
+from lifecycle.monitor import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.serve.auth import admin_guard, viewer_guard
 from lifecycle.serve.batcher import MicroBatcher
@@ -126,7 +127,7 @@ class ServiceState:
         p = settings.params
         self.settings = settings
         self.schema: RequestSchema = build_schema(p)
-        self.metrics = ServiceMetrics()
+        self.metrics = ServiceMetrics(drift_source=lambda: latest_worst_drift(settings.paths))
         self.holder = ModelHolder(p, settings.paths, settings.alias)
         self.holder.on_swap = self._swapped
         self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias)

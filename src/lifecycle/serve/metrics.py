@@ -62,11 +62,30 @@ class ScoreHistogram:
         yield HistogramMetricFamily(self.name, self.doc, buckets=buckets, sum_value=total)
 
 
+class DriftGauge:
+    """The worst drift score of the newest monitor report, read when Prometheus scrapes."""
+
+    name = "lifecycle_drift_worst_score"
+
+    def __init__(self, source: Callable[[], float | None]) -> None:
+        """`source` reads the score (None while no report exists: the gauge is then absent)."""
+        self.source = source
+
+    def collect(self) -> Iterator[Any]:
+        """One sample, or none before the first drift report."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        value = self.source()
+        if value is not None:
+            doc = "Worst drift score (features and scores) of the newest reports/drift report"
+            yield GaugeMetricFamily(self.name, doc, value=value)
+
+
 class ServiceMetrics:
     """Every metric the service exposes on GET /metrics."""
 
-    def __init__(self) -> None:
-        """A fresh registry per app."""
+    def __init__(self, drift_source: Callable[[], float | None] | None = None) -> None:
+        """A fresh registry per app; `drift_source` feeds the drift gauge at scrape time."""
         from prometheus_client import (
             CollectorRegistry,
             Counter,
@@ -132,6 +151,8 @@ class ServiceMetrics:
                 self.variant_calls.labels(variant, result)
         self.scores = ScoreHistogram("lifecycle_prediction_score", "Churn probability served")
         r.register(self.scores)  # type: ignore[arg-type]
+        if drift_source is not None:
+            r.register(DriftGauge(drift_source))  # type: ignore[arg-type]
 
     def set_model(self, name: str, version: str, alias: str) -> None:
         """Show the serving version (and only it)."""

@@ -264,3 +264,24 @@ def test_nested_lifespan_leaves_the_service_running(
     with TestClient(client.app):
         pass
     assert client.post("/predict", json=records[0]).status_code == 200
+
+
+def test_drift_gauge_follows_the_newest_report(client: TestClient, project: Project) -> None:
+    """No gauge before the first drift report; then the newest report's worst score."""
+    import os
+
+    drift = project.root / "reports" / "drift"
+    name = "lifecycle_drift_worst_score"
+    assert f"\n{name} " not in client.get("/metrics").text
+    drift.mkdir(parents=True, exist_ok=True)
+    older, newer = drift / "month_01.json", drift / "month_02.json"
+    try:
+        older.write_text(json.dumps({"worst_drift_score": 0.05}))
+        newer.write_text(json.dumps({"worst_drift_score": 0.42}))
+        os.utime(older, (1_000_000_000, 1_000_000_000))
+        assert f"\n{name} 0.42\n" in client.get("/metrics").text
+        newer.write_text(json.dumps({"worst_drift_score": 0.07}))
+        assert f"\n{name} 0.07\n" in client.get("/metrics").text
+    finally:
+        older.unlink(missing_ok=True)
+        newer.unlink(missing_ok=True)
