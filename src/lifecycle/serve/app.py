@@ -143,7 +143,7 @@ class ServiceState:
         self.positive, self.negative = p.data.positive_label, labels[0]
         self.shadow = ShadowScorer(
             p.serving, self.log, self.labels, lambda: self.challenger.current,
-            lambda: self.live_calls > 0, self.metrics,
+            self._busy, self.metrics,
         )  # fmt: skip
         self.feedback_lock = threading.Lock()
         self.lifespans = 0
@@ -151,6 +151,10 @@ class ServiceState:
         self.period_start = self.started
         self.period_predictions = 0
         self.period_cpu = _cpu_seconds()
+
+    def _busy(self) -> bool:
+        """The shadow waits while any request is being answered or any model call runs."""
+        return self.live_calls > 0 or self.metrics.in_flight > 0
 
     def _swapped(self, old: LoadedModel | None, new: LoadedModel) -> None:
         """Metrics follow the swap."""

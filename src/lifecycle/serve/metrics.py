@@ -86,6 +86,7 @@ class ServiceMetrics:
 
     def __init__(self, drift_source: Callable[[], float | None] | None = None) -> None:
         """A fresh registry per app; `drift_source` feeds the drift gauge at scrape time."""
+        self.in_flight = 0  # HTTP requests being answered (the event loop's thread writes it)
         from prometheus_client import (
             CollectorRegistry,
             Counter,
@@ -182,6 +183,7 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        self.metrics.in_flight += 1
 
         async def send_noting(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -191,6 +193,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_noting)
         finally:
+            self.metrics.in_flight -= 1
             path = scope.get("path", "")
             route = path if path in self.routes else "other"
             self.metrics.requests.labels(route, scope.get("method", ""), status["code"]).inc()

@@ -5,7 +5,8 @@ scorer's queue instead of straight to the prediction log. One background thread 
 queued rows with the challenger and appends the entry with `shadow_version`, `shadow_score`
 and `shadow_label` beside the champion's fields. What bounds the cost to the champion:
 
-- a shadow model call starts only while no champion model call is running (`busy`);
+- a shadow model call starts only while the service is idle: no HTTP request in flight and
+  no champion or canary model call running (`busy`), so a saturated service shadows nothing;
 - each call is cut to the rows that take about `shadow_max_added_ms` (measured as it goes),
   so a champion request that arrives mid-call waits at most about that long for the CPU;
 - a request not scored within `shadow_max_delay_seconds`, or arriving when
@@ -189,7 +190,7 @@ class ShadowScorer:
         self._finish(jobs, (model.version, scores), "scored")
 
     def _wait_idle(self, deadline: float) -> bool:
-        """Wait until no champion model call runs; False once the deadline passes or on stop."""
+        """Wait until the service is idle; False once the deadline passes or on stop."""
         while self.busy():
             if self._closed or time.monotonic() > deadline:
                 return False
