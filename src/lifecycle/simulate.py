@@ -259,8 +259,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def background(cmd: Sequence[str], log: Path, env: dict[str, str], cwd: Path) -> Iterator[int]:
-    """A process in its own group, stopped (the whole group) when the block ends; its pid."""
+def background(
+    cmd: Sequence[str], log: Path, env: dict[str, str], cwd: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A process in its own group, stopped (the whole group) when the block ends."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -268,7 +270,7 @@ def background(cmd: Sequence[str], log: Path, env: dict[str, str], cwd: Path) ->
             env={**os.environ, **env}, cwd=cwd, start_new_session=True,
         )  # fmt: skip
     try:
-        yield proc.pid
+        yield proc
     finally:
         _stop(proc)
 
@@ -296,7 +298,7 @@ def service(paths: Paths, timeout: float = 240.0) -> Iterator[str]:
     cmd = [sys.executable, "-m", "uvicorn", "lifecycle.serve.app:app_from_env", "--factory",
            "--host", HOST, "--port", str(port), "--log-level", "warning"]  # fmt: skip
     env = {"LIFECYCLE_HOME": str(paths.root)}
-    with background(cmd, log, env, paths.root):
+    with background(cmd, log, env, paths.root) as proc:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -304,10 +306,15 @@ def service(paths: Paths, timeout: float = 240.0) -> Iterator[str]:
                     break
             except httpx.HTTPError:
                 pass
-            if time.monotonic() > deadline:
+            gone = proc.poll() is not None
+            if gone or time.monotonic() > deadline:
                 tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
-                raise SimulationError(f"the service at {url} was not ready in {timeout:.0f} s; "
-                                      f"{log}:\n{tail}")  # fmt: skip
+                why = (
+                    f"exited with code {proc.returncode}"
+                    if gone
+                    else f"not ready in {timeout:.0f} s"
+                )
+                raise SimulationError(f"the service at {url} {why}; {log}:\n{tail}")
             time.sleep(1.0)
         yield url
 
