@@ -9,6 +9,7 @@ from lifecycle.orchestration.flows_train import train_flow
 from lifecycle.orchestration.results import RetrainFlowResult
 from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
 from lifecycle.orchestration.tasks import dvc_record_task, refresh_data_task
+from lifecycle.pipeline_state import kept_aside
 
 STAGES = ("validate", "split")
 
@@ -21,18 +22,25 @@ def retrain_flow(
     trigger: str = "event",
     phase: str = "maintenance",
 ) -> RetrainFlowResult:
-    """Charge the review, add the new labelled rows as a new data version, then train."""
+    """Charge the review, add the new labelled rows as a new data version, then train.
+
+    When the challenger is not promoted (or anything fails), the champion's data, reference
+    and reports are put back, so monitoring keeps judging against what the champion knows.
+    """
     params, paths = setup(params_file)
     tag_run("stage:retrain", f"trigger:{trigger}")
     why = tuple(reasons or ())
-    with ledger("retrain", phase, trigger, params, paths) as run:
-        run.charge("retrain_review")
-        data = refresh_data_task(params, paths)
-        if data.source != "unchanged":
-            dvc_record_task(paths, STAGES)
-        run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
-    cost = cost_of(run)
-    trained = train_flow(params_file, trigger=trigger, phase=phase)
+    with kept_aside(paths) as state:  # the champion's data comes back unless the retrain wins
+        with ledger("retrain", phase, trigger, params, paths) as run:
+            run.charge("retrain_review")
+            data = refresh_data_task(params, paths)
+            if data.source != "unchanged":
+                dvc_record_task(paths, STAGES)
+            run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
+        cost = cost_of(run)
+        trained = train_flow(params_file, trigger=trigger, phase=phase)
+        if trained.champion_version == trained.challenger_version:
+            state.keep()
     tag_run(f"model:v{trained.champion_version or trained.challenger_version}")
     publish_cost("retrain", cost)
     return RetrainFlowResult(
