@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
@@ -143,7 +143,7 @@ class ServiceState:
         self.positive, self.negative = p.data.positive_label, labels[0]
         self.shadow = ShadowScorer(
             p.serving, self.log, self.labels, lambda: self.challenger.current,
-            self._busy, self.metrics,
+            self._busy, self.metrics, self.metrics.idle,
         )  # fmt: skip
         self.feedback_lock = threading.Lock()
         self.lifespans = 0
@@ -267,7 +267,7 @@ class ServiceState:
             "predictions": [a for _, a in answers],
         }
         return Response(
-            json.dumps(body, allow_nan=False),
+            orjson.dumps(body),
             media_type="application/json",
             headers={"X-Request-ID": request_id, "X-Model-Version": top},
         )

@@ -87,6 +87,8 @@ class ServiceMetrics:
     def __init__(self, drift_source: Callable[[], float | None] | None = None) -> None:
         """A fresh registry per app; `drift_source` feeds the drift gauge at scrape time."""
         self.in_flight = 0  # HTTP requests being answered (the event loop's thread writes it)
+        self.idle = threading.Event()  # set while no request is in flight (the shadow waits on it)
+        self.idle.set()
         from prometheus_client import (
             CollectorRegistry,
             Counter,
@@ -184,6 +186,7 @@ class MetricsMiddleware:
         started = time.perf_counter()
         status = {"code": 500}
         self.metrics.in_flight += 1
+        self.metrics.idle.clear()
 
         async def send_noting(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -194,6 +197,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_noting)
         finally:
             self.metrics.in_flight -= 1
+            if self.metrics.in_flight == 0:
+                self.metrics.idle.set()
             path = scope.get("path", "")
             route = path if path in self.routes else "other"
             self.metrics.requests.labels(route, scope.get("method", ""), status["code"]).inc()

@@ -61,10 +61,12 @@ class ShadowScorer:
         challenger: Callable[[], LoadedModel | None],
         busy: Callable[[], bool],
         metrics: ServiceMetrics | None = None,
+        idle: threading.Event | None = None,
     ) -> None:
-        """Nothing starts here: `start` launches the thread."""
+        """Nothing starts here: `start` launches the thread; `idle` is set when busy() ends."""
         self.params, self.sink, self.label = params, sink, label
         self.challenger, self.busy, self.metrics = challenger, busy, metrics
+        self.idle = idle
         self._jobs: deque[_Job] = deque()
         self._rows = 0
         self._cond = threading.Condition()
@@ -192,9 +194,12 @@ class ShadowScorer:
     def _wait_idle(self, deadline: float) -> bool:
         """Wait until the service is idle; False once the deadline passes or on stop."""
         while self.busy():
-            if self._closed or time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if self._closed or left < 0:
                 return False
-            time.sleep(IDLE_POLL_SECONDS)
+            # sleep until the service says it is idle (no polling that competes for the GIL)
+            if self.idle is None or self.idle.wait(min(left, 0.1)):
+                time.sleep(IDLE_POLL_SECONDS)
         return not self._closed
 
     def _learn(self, seconds: float, rows: int) -> None:
