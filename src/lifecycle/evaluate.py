@@ -42,6 +42,7 @@ class Decision:
     decided_at: str
     fairness: dict[str, Any] | None = None
     importance: list[dict[str, Any]] | None = None
+    live: dict[str, Any] | None = None
 
 
 def paired_bootstrap(
@@ -158,8 +159,33 @@ def evaluate(params: Params, paths: Paths) -> Decision:
     from lifecycle.fairness import assess, gate
 
     decision = gate(decision, assess(holdout, y, ch_scores, params))
+    decision = weigh_live_traffic(decision, params, paths)
     top = importance_for_version(params, paths, challenger_version)[: params.explain.top_k]
     return replace(decision, importance=[asdict(i) for i in top])
+
+
+def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Decision:
+    """The shadow's live comparison of this pair feeds the decision: it can hold a promotion.
+
+    With shadow scoring on and enough outcomes (serving.shadow_min_labelled), a challenger that
+    earns less than the champion on the same live customers is not promoted, whatever the
+    holdout said; the comparison goes into the decision either way.
+    """
+    if decision.champion_version is None or not params.serving.shadow:
+        return decision
+    from lifecycle.serve.shadow import compare
+
+    pair = (decision.champion_version, decision.challenger_version)
+    runs = compare(params, paths)
+    found = [c for c in runs if (c.champion_version, c.challenger_version) == pair]
+    if not found:
+        return decision
+    live = found[0]
+    decision = replace(decision, live=live.to_dict())
+    if decision.promote and live.favours == "champion":
+        held = f"held by live traffic (shadow): {live.reason}"
+        return replace(decision, promote=False, reason=f"{decision.reason}; {held}")
+    return decision
 
 
 def apply_decision(decision: Decision, params: Params, paths: Paths) -> str | None:
