@@ -693,12 +693,30 @@ def load_window(path: Path) -> pd.DataFrame:
         elif f.stat().st_size:
             try:
                 frames.append(pd.read_json(f, lines=True))
-            except ValueError as err:
-                raise MonitorError(f"window: {str(f)!r} is not JSON lines: {err}") from None
+            except ValueError:  # pandas refuses valid subnormal floats (1e-310): stdlib reads them
+                frames.append(_read_jsonl_strictly(f))
     frames = [f for f in frames if len(f)]
     if not frames:
         raise MonitorError(f"window: {str(path)!r} has no rows")
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _read_jsonl_strictly(path: Path) -> pd.DataFrame:
+    """JSON lines through the standard parser; a line that is not JSON is named."""
+    import pandas as pd
+
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except ValueError as err:
+                raise MonitorError(
+                    f"window: {str(path)!r} is not JSON lines: line {number}: {err}"
+                ) from None
+    return pd.DataFrame.from_records(rows)
 
 
 def window_name(path: Path) -> str:
