@@ -374,8 +374,8 @@ def request_id_of(request: Request) -> str:
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def _state(request: Request) -> ServiceState:
-    """The app's shared state (a dependency)."""
+async def _state(request: Request) -> ServiceState:
+    """The app's shared state (a dependency; async, so FastAPI does not send it to a thread)."""
     state: ServiceState = request.app.state.service
     return state
 

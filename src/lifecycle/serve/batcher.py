@@ -4,10 +4,12 @@ Under load, many one-record requests wait on the same event loop. Instead of one
 each, the batcher queues them; one consumer task takes whatever queued (up to
 `batch_max_rows` rows, optionally after waiting `batch_wait_ms` for more), groups the rows
 by the model object each request started with (so a hot swap never moves a request to another
-version), scores each group in one call in a worker thread, and hands every request its own
-slice. Requests at least `batch_max_rows` long, and every request of a model whose scores
-depend on batch composition (see `fastpath.batch_invariant`), skip the queue and run alone
-in a thread, so each request's scores equal the pipeline's on that request's own rows.
+version), scores each group in one call in a worker thread (or on the event loop itself when
+the batch is so small that the call costs less than the hand-off to a thread, see
+`LoadedModel.inline_rows`), and hands every request its own slice. Requests at least
+`batch_max_rows` long, and every request of a model whose scores depend on batch composition
+(see `fastpath.batch_invariant`), skip the queue and run alone in a thread, so each request's
+scores equal the pipeline's on that request's own rows.
 """
 
 from __future__ import annotations
@@ -106,8 +108,12 @@ class MicroBatcher:
     async def _score_group(self, group: list[_Job]) -> None:
         """One model call for a group of jobs that share a model."""
         rows = [r for job in group for r in job.rows]
+        model = group[0].model
         try:
-            scores = await asyncio.to_thread(group[0].model.score, rows)
+            if len(rows) <= model.inline_rows:  # cheaper than the two thread hand-offs
+                scores = model.score(rows)
+            else:
+                scores = await asyncio.to_thread(model.score, rows)
         except Exception as err:  # the requests get the error; the consumer goes on
             log.exception("batched scoring failed")
             for job in group:

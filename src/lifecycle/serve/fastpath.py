@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -94,11 +96,16 @@ Block = NumericBlock | OneHotBlock
 
 @dataclass(frozen=True)
 class FastScorer:
-    """Rows -> the fitted transform's matrix -> the final estimator's positive-class score."""
+    """Rows -> the fitted transform's matrix -> the final estimator's positive-class score.
+
+    `small` (a boosted model's flat trees, see `treeflat`) answers batches of up to
+    `SMALL_BATCH_ROWS` rows; the estimator itself answers larger ones.
+    """
 
     blocks: tuple[Block, ...]
     estimator: Any
     positive_index: int
+    small: Any = None
 
     def transform(self, rows: Sequence[Row]) -> FloatArray:
         """The matrix the ColumnTransformer would produce for these rows."""
@@ -111,7 +118,8 @@ class FastScorer:
         """Churn probabilities for these rows."""
         import numpy as np
 
-        proba = self.estimator.predict_proba(self.transform(rows))
+        model = self.small if self.small is not None and len(rows) <= SMALL_BATCH_ROWS else None
+        proba = (model or self.estimator).predict_proba(self.transform(rows))
         return np.ascontiguousarray(proba[:, self.positive_index], dtype=np.float64)
 
 
@@ -215,7 +223,17 @@ def build_fast(pipeline: Any) -> FastScorer:
     classes = list(getattr(estimator, "classes_", []))
     if len(classes) != 2 or not hasattr(estimator, "predict_proba"):
         raise UnsupportedPipelineError("estimator is not a binary classifier with predict_proba")
-    return FastScorer(tuple(blocks), estimator, 1)
+    return FastScorer(tuple(blocks), estimator, 1, _flat_trees(estimator))
+
+
+def _flat_trees(estimator: Any) -> Any:
+    """The estimator's trees as flat arrays for small batches, or None when not boosted."""
+    from lifecycle.serve.treeflat import UnsupportedTreesError, flatten
+
+    try:
+        return flatten(estimator)
+    except UnsupportedTreesError:
+        return None
 
 
 def pipeline_scorer(
@@ -285,6 +303,24 @@ def verify(scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any)
     expected = np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
     if not np.array_equal(expected, scorer(rows)):
         return "scores differ from pipeline.predict_proba"
+    return _verify_small(scorer, pipeline, rows, columns)
+
+
+def _verify_small(
+    scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any
+) -> str | None:
+    """The small-batch path too: single rows and small chunks against the pipeline on each."""
+    import numpy as np
+
+    if scorer.small is None:
+        return None
+    chunks = [rows[i : i + 1] for i in range(min(len(rows), 16))]
+    chunks += [rows[i : i + SMALL_BATCH_ROWS] for i in range(0, len(rows), SMALL_BATCH_ROWS)]
+    for chunk in chunks:
+        frame = rows_frame(chunk, *columns)
+        expected = np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
+        if not np.array_equal(expected, scorer(chunk)):
+            return f"small-batch scores ({len(chunk)} rows) differ from pipeline.predict_proba"
     return None
 
 

@@ -45,6 +45,7 @@ class LoadedModel:
     batchable: bool
     card: dict[str, Any] = field(default_factory=dict)
     loaded_at: str = ""
+    inline_rows: int = 0  # batches up to this size are cheaper on the event loop than a thread
 
 
 class ModelHolder:
@@ -109,9 +110,22 @@ def load_version(params: Params, paths: Paths, version: str, alias: str) -> Load
     card = model_card(c, mv, alias, paths)
     card["fast_path"] = {"used": fast, "note": note}
     card["micro_batching"] = batchable
+    inline = small_batch_rows(score)
+    card["inline_rows"] = inline
     card["load_seconds"] = round(time.perf_counter() - started, 3)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    return LoadedModel(name, str(version), alias, pipeline, score, fast, note, batchable, card, now)
+    return LoadedModel(
+        name, str(version), alias, pipeline, score, fast, note, batchable, card, now, inline
+    )
+
+
+def small_batch_rows(score: Scorer) -> int:
+    """How many rows the scorer answers in well under a millisecond (0: none, use a thread)."""
+    from lifecycle.serve.fastpath import FastScorer
+    from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
+
+    small = isinstance(score, FastScorer) and score.small is not None
+    return SMALL_BATCH_ROWS // 4 if small else 0
 
 
 def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> bool:
