@@ -28,6 +28,13 @@ class ProjectParams(Frozen):
     name: str = Field(min_length=1)
 
 
+# the prediction log's own fields (`lifecycle.serve.predlog`): no column may take these names
+LOG_FIELDS = frozenset(
+    {"request_id", "record", "time", "model_version", "score", "label", "source", "variant"}
+    | {"shadow_version", "shadow_score", "shadow_label", "outcome"}
+)
+
+
 class DataParams(Frozen):
     """Where the table comes from and what its columns mean."""
 
@@ -47,6 +54,9 @@ class DataParams(Frozen):
         dupes = sorted({c for c in roles if roles.count(c) > 1})
         if dupes:
             raise ValueError(f"columns listed in more than one role: {dupes}")
+        clash = sorted(LOG_FIELDS.intersection([self.id_column, *self.numeric, *self.categorical]))
+        if clash:
+            raise ValueError(f"column names reserved by the prediction log: {clash}")
         if not (self.numeric or self.categorical):
             raise ValueError("at least one numeric or categorical feature is needed")
         if self.source.startswith("sql:") and not self.query:

@@ -154,32 +154,46 @@ class PredictionLog:
 
 
 def format_entry(entry: Entry) -> list[bytes]:
-    """One JSON line per record of a request (orjson: the writer holds the GIL 10x less)."""
+    """One JSON line per record of a request, the request's shared fields encoded once.
+
+    Per line only the record's index, score, label (and shadow score) and its features are
+    encoded; building one dict per line held the writer thread on the GIL five times longer,
+    which a 10,000-record request's successor paid for. Feature names never clash with these
+    keys (`config.LOG_FIELDS` are refused as column names).
+    """
     import orjson
 
-    stamp = entry.time.astimezone(UTC).isoformat(timespec="microseconds")
-    lines = []
+    dumps = orjson.dumps
+    shared: dict[str, Any] = {
+        "request_id": entry.request_id,
+        "time": entry.time.astimezone(UTC).isoformat(timespec="microseconds"),
+        "model_version": entry.model_version,
+        "source": entry.source,
+    }
+    if entry.variant is not None:
+        shared["variant"] = entry.variant
+    shadow = entry.shadow_scores is not None and entry.shadow_labels is not None
+    if shadow:
+        shared["shadow_version"] = entry.shadow_version
+    head = dumps(shared)[:-1] + b',"record":'
     index = entry.records or range(len(entry.rows))
-    for n, (i, row, score, label) in enumerate(
-        zip(index, entry.rows, entry.scores, entry.labels, strict=True)
-    ):
-        head: dict[str, Any] = {
-            "request_id": entry.request_id,
-            "record": i,
-            "time": stamp,
-            "model_version": entry.model_version,
-            "score": score,
-            "label": label,
-            "source": entry.source,
-        }
-        if entry.variant is not None:
-            head["variant"] = entry.variant
-        if entry.shadow_scores is not None and entry.shadow_labels is not None:
-            head["shadow_version"] = entry.shadow_version
-            head["shadow_score"] = entry.shadow_scores[n]
-            head["shadow_label"] = entry.shadow_labels[n]
-        lines.append(orjson.dumps({**head, **row}, option=orjson.OPT_APPEND_NEWLINE))
-    return lines
+    rows = zip(index, entry.rows, entry.scores, entry.labels, strict=True)
+    if not shadow:
+        return [
+            b'%s%d,"score":%s,"label":%s%s\n' % (head, i, dumps(s), dumps(lab), _rest(dumps(row)))
+            for i, row, s, lab in rows
+        ]
+    extra = zip(entry.shadow_scores or (), entry.shadow_labels or (), strict=True)
+    return [
+        b'%s%d,"score":%s,"label":%s,"shadow_score":%s,"shadow_label":%s%s\n'
+        % (head, i, dumps(s), dumps(lab), dumps(ss), dumps(sl), _rest(dumps(row)))
+        for (i, row, s, lab), (ss, sl) in zip(rows, extra, strict=True)
+    ]
+
+
+def _rest(encoded: bytes) -> bytes:
+    """An encoded object's members after a comma, with its closing brace (`}` when empty)."""
+    return b"," + encoded[1:] if len(encoded) > 2 else b"}"
 
 
 def append_feedback(paths: Paths, items: list[dict[str, Any]], lock: threading.Lock) -> int:

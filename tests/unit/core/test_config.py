@@ -46,6 +46,7 @@ def test_repository_params_load(repo_params_mapping: dict[str, Any]) -> None:
         (["validation", "ranges", "tenure"], [10, 1], r"low 10\.0 is above high 1\.0"),
         (["validation", "ranges", "no_such_col"], [0, 1], r"not in data: \['no_such_col'\]"),
         (["data", "positive_label"], "Maybe", r"positive_label 'Maybe' is not one of"),
+        (["data", "id_column"], "score", r"reserved by the prediction log: \['score'\]"),
     ],
 )
 def test_bad_values_name_key_value_and_rule(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lifecycle.paths import Paths
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, labelled
+from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, format_entry, labelled
 
 
 def entry(rid: str, when: datetime, n: int = 2) -> Entry:
@@ -69,3 +69,24 @@ def test_subnormal_numbers_read_back(tmp_path: Path) -> None:
 
     frame = read_lines(tmp_path / "p")
     assert frame["x"].tolist() == [1e-310, 2.0] and frame["score"].tolist() == [0.1, 0.2]
+
+
+def test_lines_are_whole_json_objects_with_awkward_values() -> None:
+    """Quotes, unicode, nulls, huge and tiny numbers, an integer label, a subset of records:
+    every line reads back as exactly the record's fields plus the request's."""
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [
+        {"x": 1e-310, "c": 'say "hi"\n', "customer_id": 7},
+        {"x": None, "c": "caf\u00e9 \u2603", "customer_id": "A-1"},
+        {"x": -123456789.125, "c": "}{,", "customer_id": 2**52},
+    ]
+    e = Entry("r-1", when, "3", rows, [0.1, 0.5, 1.0], [0, 1, 1], "api", [4, 0, 9], "canary")
+    got = [json.loads(line) for line in format_entry(e)]
+    shared = {"request_id": "r-1", "time": "2026-01-02T03:04:05.000000+00:00"}
+    shared |= {"model_version": "3", "source": "api", "variant": "canary"}
+    expected = [
+        {**shared, "record": i, "score": s, "label": lab, **row}
+        for i, s, lab, row in zip([4, 0, 9], [0.1, 0.5, 1.0], [0, 1, 1], rows, strict=True)
+    ]
+    assert got == expected
+    assert all(line.endswith(b"}\n") and line.count(b"\n") == 1 for line in format_entry(e))
