@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,23 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 log = logging.getLogger(__name__)
+WIDE_ROWS = 2_000  # a request this large may use every core for its model call
+
+
+def score_alone(model: LoadedModel, rows: list[dict[str, Any]]) -> FloatArray:
+    """One request's model call; a large one gets every core's OpenMP threads.
+
+    The service runs one OpenMP thread per call (`serve.cli.one_model_thread`) so that small
+    concurrent calls never spin against the event loop; a 10,000-row request alone gains from
+    all cores. The limit is raised for this worker thread only (OpenMP keeps it per thread)
+    and restored after the call.
+    """
+    if len(rows) < WIDE_ROWS:
+        return model.score(rows)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(os.cpu_count() or 1, user_api="openmp"):
+        return model.score(rows)
 
 
 @dataclass
@@ -73,7 +91,7 @@ class MicroBatcher:
         """Scores of these rows by this model, batched with others when small."""
         alone = len(rows) >= self.max_rows or not model.batchable
         if alone or self._task is None or self._wake is None:
-            return await asyncio.to_thread(model.score, rows)
+            return await asyncio.to_thread(score_alone, model, rows)
         done: asyncio.Future[FloatArray] = asyncio.get_running_loop().create_future()
         self._queue.append(_Job(model, rows, done))
         self._wake.set()

@@ -51,18 +51,20 @@ class FlatBoostedTrees:
         """The raw prediction of each row: baseline plus every tree's leaf, summed in order."""
         import numpy as np
 
-        n = x.shape[0]
+        n, width = x.shape
+        flat = np.ascontiguousarray(x).ravel()
+        starts = (np.arange(n) * width)[:, None]
         node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
-        row = np.arange(n)[:, None]
         for _ in range(self.depth):
-            values = x[row, self.feature[node]]
-            go_left = np.where(
-                np.isnan(values), self.nan_left[node], values <= self.threshold[node]
-            )
-            node = np.where(go_left, self.left[node], self.right[node])
+            values = flat.take(starts + self.feature.take(node))
+            go_left = values <= self.threshold.take(node)  # False for NaN
+            missing = np.isnan(values)
+            if missing.any():
+                go_left |= missing & self.nan_left.take(node)
+            node = np.where(go_left, self.left.take(node), self.right.take(node))
         terms = np.empty((n, self.roots.size + 1), dtype=np.float64)
         terms[:, 0] = self.baseline
-        terms[:, 1:] = self.value[node]
+        terms[:, 1:] = self.value.take(node)
         return np.add.accumulate(terms, axis=1)[:, -1:]
 
     def predict_proba(self, x: FloatArray) -> FloatArray:
