@@ -136,8 +136,9 @@ class ServiceState:
         self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
         self.batcher = MicroBatcher(p.serving.batch_max_rows, p.serving.batch_wait_ms / 1000)
         self.log = PredictionLog(
-            predictions_dir(settings.paths), p.serving.log_flush_seconds, p.serving.log_buffer_rows
-        )
+            predictions_dir(settings.paths), p.serving.log_flush_seconds,
+            p.serving.log_buffer_rows, self.metrics.idle,
+        )  # fmt: skip
         self.threshold = p.serving.threshold or p.train.threshold
         labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
         self.positive, self.negative = p.data.positive_label, labels[0]

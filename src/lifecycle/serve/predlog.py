@@ -17,7 +17,8 @@ folder never mixes outcome rows into the feature window. The join: `labelled(pat
 both and left-joins feedback onto predictions on (request_id, record), the latest outcome
 winning; rows without feedback have outcome null. The request path only appends to an
 in-memory list; a writer thread formats and appends lines every `log_flush_seconds` (or when
-`log_buffer_rows` are waiting), and `close` flushes everything on graceful shutdown.
+`log_buffer_rows` are waiting), in moments when no request is in flight if it can (at most one
+more interval late), and `close` flushes everything on graceful shutdown.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+CHUNK_ROWS = 1_000  # lines formatted between two looks at whether a request came in
 
 
 def predictions_dir(paths: Paths) -> Path:
@@ -76,9 +80,16 @@ class Entry:
 class PredictionLog:
     """Append-only, day-partitioned JSON lines, written by a background thread."""
 
-    def __init__(self, folder: Path, flush_seconds: float = 1.0, buffer_rows: int = 20_000):
-        """The writer thread starts with `start` (none at construction)."""
+    def __init__(
+        self,
+        folder: Path,
+        flush_seconds: float = 1.0,
+        buffer_rows: int = 20_000,
+        idle: threading.Event | None = None,
+    ) -> None:
+        """The writer thread starts with `start`; `idle` is set while no request is in flight."""
         self.folder = folder
+        self.idle = idle
         self.flush_seconds = flush_seconds
         self.buffer_rows = buffer_rows
         self._pending: list[Entry] = []
@@ -133,15 +144,24 @@ class PredictionLog:
                 return
 
     def flush(self) -> None:
-        """Write every queued entry now (one open per day file)."""
+        """Write every queued entry now (one open per day file), formatted in quiet moments.
+
+        With an `idle` event, each chunk of lines is formatted while no request is being
+        answered, or once the flush has waited one interval: formatting holds the GIL, and a
+        request that arrives meanwhile should not wait for ten thousand lines. A graceful
+        shutdown does not wait.
+        """
         with self._cond:
             batch, self._pending, self._pending_rows = self._pending, [], 0
         if not batch:
             return
+        deadline = time.monotonic() + self.flush_seconds
         by_file: dict[Path, list[bytes]] = {}
         for entry in batch:
-            target = day_file(self.folder, "predictions", entry.time)
-            by_file.setdefault(target, []).extend(format_entry(entry))
+            lines = by_file.setdefault(day_file(self.folder, "predictions", entry.time), [])
+            for chunk in _chunks(entry, CHUNK_ROWS):
+                self._wait_quiet(deadline)
+                lines.extend(format_entry(chunk))
         for target, lines in by_file.items():
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +171,31 @@ class PredictionLog:
             except OSError:
                 self.errors += len(lines)
                 log.exception("could not write %d prediction(s) to %s", len(lines), target)
+
+    def _wait_quiet(self, deadline: float) -> None:
+        """Until no request is in flight, the deadline passes, or the log is closing."""
+        if self.idle is not None and not self._closed:
+            self.idle.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _chunks(entry: Entry, size: int) -> Iterator[Entry]:
+    """The entry in pieces of at most `size` records (itself when small)."""
+    n = len(entry.rows)
+    if n <= size:
+        yield entry
+        return
+    records = entry.records or range(n)
+    for a in range(0, n, size):
+        cut = slice(a, a + size)
+        yield replace(
+            entry,
+            rows=entry.rows[cut],
+            scores=entry.scores[cut],
+            labels=entry.labels[cut],
+            records=list(records[cut]),
+            shadow_scores=None if entry.shadow_scores is None else entry.shadow_scores[cut],
+            shadow_labels=None if entry.shadow_labels is None else entry.shadow_labels[cut],
+        )
 
 
 def format_entry(entry: Entry) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,3 +91,40 @@ def test_lines_are_whole_json_objects_with_awkward_values() -> None:
     ]
     assert got == expected
     assert all(line.endswith(b"}\n") and line.count(b"\n") == 1 for line in format_entry(e))
+
+
+def test_large_entries_are_written_in_chunks_identical_to_one_piece(tmp_path: Path) -> None:
+    """A 2,500-record entry (with shadow scores and record indexes) is split for formatting;
+    the file holds exactly the lines of the whole entry, in order."""
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    n = 2_500
+    rows = [{"x": float(i), "c": "a"} for i in range(n)]
+    e = Entry(
+        "big", when, "2", rows, [i / n for i in range(n)], ["No"] * n, "api",
+        list(range(n, 0, -1)), "champion", "3", [0.5] * n, ["Yes"] * n,
+    )  # fmt: skip
+    log = PredictionLog(tmp_path / "p", flush_seconds=30)
+    log.append(e)
+    log.close()
+    [written] = (tmp_path / "p").rglob("*.jsonl")
+    assert written.read_bytes().splitlines(keepends=True) == format_entry(e)
+
+
+def test_writer_formats_while_idle_and_never_delays_shutdown(tmp_path: Path) -> None:
+    """While a request is in flight the flush waits (up to one interval); once the service
+    is idle it writes at once; closing with a request in flight does not wait."""
+    idle = threading.Event()  # cleared: a request is in flight
+    log = PredictionLog(tmp_path / "p", flush_seconds=30, idle=idle)
+    log.append(entry("r1", datetime(2026, 3, 2, tzinfo=UTC), 3))
+    flusher = threading.Thread(target=log.flush)
+    flusher.start()
+    flusher.join(0.4)
+    assert flusher.is_alive() and log.written == 0
+    idle.set()
+    flusher.join(5)
+    assert not flusher.is_alive() and log.written == 3
+    idle.clear()
+    log.append(entry("r2", datetime(2026, 3, 2, tzinfo=UTC), 2))
+    started = time.monotonic()
+    log.close()
+    assert time.monotonic() - started < 5 and log.written == 5
