@@ -261,7 +261,8 @@ class ServiceState:
         versions = {p.model.version for p in parts}
         champions = [p.model.version for p in parts if p.variant == CHAMPION]
         top = versions.pop() if len(versions) == 1 else champions[0]
-        answers.sort(key=lambda a: a[0])
+        if len(parts) > 1:  # one part is already in record order
+            answers.sort(key=lambda a: a[0])
         body = {
             "request_id": request_id,
             "model_version": top,
