@@ -63,3 +63,27 @@ def test_larger_batches_go_to_a_thread() -> None:
     assert np.concatenate(got).tolist() == [float(i) for i in range(9)]
     assert any(n > 4 and t != loop_thread for n, t in score.calls)
     assert all(t != loop_thread for n, t in score.calls if n > 4)
+
+
+def test_a_large_request_gets_every_core_for_its_call_only() -> None:
+    """score_alone raises the OpenMP limit for a large call, in its own thread, and restores it."""
+    import os
+
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from threadpoolctl import threadpool_limits
+
+    from lifecycle.serve.batcher import WIDE_ROWS, score_alone
+
+    seen: list[int] = []
+
+    def score(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+        seen.append(_openmp_effective_n_threads())
+        return np.zeros(len(rows))
+
+    model = LoadedModel("m", "1", "champion", None, score, True, "", False)
+    with threadpool_limits(1, user_api="openmp"):
+        score_alone(model, [{}] * 10)
+        score_alone(model, [{}] * WIDE_ROWS)
+        after = _openmp_effective_n_threads()
+    assert seen[0] == 1 and after == 1
+    assert seen[1] == 1 if (os.cpu_count() or 1) == 1 else seen[1] > 1
