@@ -147,6 +147,7 @@ def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> b
 def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
     """The lean scorer when it is proven equal to the pipeline, else the pipeline itself."""
     from lifecycle.serve.fastpath import (
+        SMALL_BATCH_ROWS,
         UnsupportedPipelineError,
         build_fast,
         pipeline_scorer,
@@ -166,7 +167,9 @@ def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
     if why is not None:
         log.warning("fast path refused, serving through the pipeline: %s", why)
         return slow, False, f"pipeline used: {why}"
-    return fast, True, f"verified equal to the pipeline on {len(rows)} rows"
+    flat = f"; batches of up to {SMALL_BATCH_ROWS} rows walk flat trees"
+    small = flat if fast.small is not None else ""
+    return fast, True, f"verified equal to the pipeline on {len(rows)} rows{small}"
 
 
 def model_card(c: Any, mv: Any, alias: str, paths: Paths) -> dict[str, Any]:
