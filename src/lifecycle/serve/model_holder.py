@@ -147,13 +147,13 @@ def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> b
 def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
     """The lean scorer when it is proven equal to the pipeline, else the pipeline itself."""
     from lifecycle.serve.fastpath import (
-        SMALL_BATCH_ROWS,
         UnsupportedPipelineError,
         build_fast,
         pipeline_scorer,
         probe_rows,
         verify,
     )
+    from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
 
     data = params.data
     slow = pipeline_scorer(pipeline, data.numeric, data.categorical)
