@@ -49,8 +49,9 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def build_project(root: Path) -> Project:
-    """Ingest, accept the reference period, split, train one cheap candidate, promote it."""
+def build_project(root: Path, candidate: str | None = None) -> Project:
+    """Ingest, accept the reference period, split, train one candidate (default: the first,
+    the cheapest), promote it."""
     from lifecycle.env import apply_offline_defaults
     from lifecycle.features import split
     from lifecycle.ingest import ingest
@@ -62,7 +63,8 @@ def build_project(root: Path) -> Project:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PARAMS_FILE, root / "params.yaml")
     base = load_params(root / "params.yaml")
-    cheap = base.train.model_copy(update={"candidates": (base.train.candidates[0],), "cv_folds": 2})
+    chosen = [c for c in base.train.candidates if c.name == candidate] or [base.train.candidates[0]]
+    cheap = base.train.model_copy(update={"candidates": (chosen[0],), "cv_folds": 2})
     params = base.model_copy(update={"train": cheap})
     paths = Paths(root)
     uri = f"sqlite:///{root / 'mlflow.db'}"

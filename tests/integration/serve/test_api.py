@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -285,3 +286,46 @@ def test_drift_gauge_follows_the_newest_report(client: TestClient, project: Proj
     finally:
         older.unlink(missing_ok=True)
         newer.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def boosted(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project whose champion is the boosted candidate (the flat-tree path serves it)."""
+    from tests.integration.serve.project import build_project
+
+    return build_project(tmp_path_factory.mktemp("boosted") / "project", "hist_gb")
+
+
+def test_boosted_champion_scores_identical_through_flat_trees(
+    boosted: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a boosted champion, small requests walk the flat trees and large ones go through
+    sklearn; both give predict_proba's exact numbers on every row."""
+    import pandas as pd
+
+    from lifecycle.features import model_inputs
+    from lifecycle.paths import Paths
+    from lifecycle.registry import load_sklearn
+    from lifecycle.serve.app import ServeSettings, create_app
+
+    for key, value in boosted.env.items():
+        monkeypatch.setenv(key, value)
+    pipe: Any = load_sklearn(Paths(boosted.root), "telco-churn", "1")
+    frame = pd.read_parquet(boosted.root / "data" / "processed" / "holdout.parquet")
+    x = model_inputs(frame, boosted.params.data)
+    feats = frame[list(boosted.params.data.features)].astype(object)
+    records = [
+        {str(k): v for k, v in r.items()}
+        for r in feats.where(feats.notna(), None).to_dict("records")
+    ]
+    settings = ServeSettings(boosted.params, Paths(boosted.root), "secret")
+    with TestClient(create_app(settings)) as client:
+        wait_ready(client)
+        card = client.get("/model").json()
+        assert card["candidate"] == "hist_gb" and "flat trees" in card["fast_path"]["note"]
+        whole = client.post("/predict", json=records).json()["predictions"]
+        assert np.array_equal([p["score"] for p in whole], pipe.predict_proba(x)[:, 1])
+        for start, size in [(0, 1), (1, 1), (2, 5), (7, 64), (71, 65)]:
+            part = client.post("/predict", json=records[start : start + size]).json()
+            expected = pipe.predict_proba(x.iloc[start : start + size])[:, 1]
+            assert np.array_equal([p["score"] for p in part["predictions"]], expected), size
