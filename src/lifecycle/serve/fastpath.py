@@ -74,6 +74,7 @@ class OneHotBlock:
     spans: tuple[int, ...]
     width: int
     dtype: Any
+    firsts: tuple[int, ...]  # each column's first output column
 
     def apply(self, rows: Sequence[Row]) -> FloatArray:
         """The one-hot matrix; unknown categories give all zeros (handle_unknown='ignore')."""
@@ -82,7 +83,8 @@ class OneHotBlock:
         out = np.zeros((len(rows), self.width), dtype=self.dtype)
         at_row: list[int] = []
         at_col: list[int] = []
-        slots = [(col, lookup.get, start) for col, lookup, start in self.starts()]
+        blocks = zip(self.columns, self.lookups, self.firsts, strict=True)
+        slots = [(col, lookup.get, first) for col, lookup, first in blocks]
         for i, row in enumerate(rows):  # one numpy assignment for the whole batch
             for col, get, start in slots:
                 j = get(row[col], -1)
@@ -90,14 +92,6 @@ class OneHotBlock:
                     at_row.append(i)
                     at_col.append(start + j)
         out[at_row, at_col] = 1
-        return out
-
-    def starts(self) -> list[tuple[str, dict[Any, int], int]]:
-        """Each column, its category lookup and its first output column."""
-        out, start = [], 0
-        for col, lookup, span in zip(self.columns, self.lookups, self.spans, strict=True):
-            out.append((col, lookup, start))
-            start += span
         return out
 
 
@@ -192,7 +186,8 @@ def _onehot_block(steps: list[Any], columns: tuple[str, ...]) -> OneHotBlock:
             if slot >= 0:
                 lookup[None] = slot
     spans = tuple(len(c) for c in enc.categories_)
-    return OneHotBlock(columns, tuple(lookups), spans, sum(spans), enc.dtype)
+    firsts = tuple(sum(spans[:i]) for i in range(len(spans)))
+    return OneHotBlock(columns, tuple(lookups), spans, sum(spans), enc.dtype, firsts)
 
 
 def _imputed_none(imputer: Any, width: int) -> list[Any]:
@@ -304,32 +299,21 @@ def verify(scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any)
     """None when both paths give exactly the same matrix and scores, else why not."""
     import numpy as np
 
-    numeric, categorical = columns
-    frame = rows_frame(rows, numeric, categorical)
+    frame = rows_frame(rows, *columns)
     reference = np.asarray(pipeline.steps[0][1].transform(frame), dtype=np.float64)
     mine = scorer.transform(rows)
     if reference.shape != mine.shape or not np.array_equal(reference, mine):
         return "transformed matrix differs from the ColumnTransformer's"
-    expected = np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
-    if not np.array_equal(expected, scorer(rows)):
+    expected = pipeline_scorer(pipeline, *columns)
+    if not np.array_equal(expected(rows), scorer(rows)):
         return "scores differ from pipeline.predict_proba"
-    return _verify_small(scorer, pipeline, rows, columns)
-
-
-def _verify_small(
-    scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any
-) -> str | None:
-    """The small-batch path too: single rows and small chunks against the pipeline on each."""
-    import numpy as np
-
     if scorer.small is None:
         return None
+    # the small-batch path too: single rows and small chunks, each against the pipeline
     chunks = [rows[i : i + 1] for i in range(min(len(rows), 16))]
     chunks += [rows[i : i + SMALL_BATCH_ROWS] for i in range(0, len(rows), SMALL_BATCH_ROWS)]
     for chunk in chunks:
-        frame = rows_frame(chunk, *columns)
-        expected = np.asarray(pipeline.predict_proba(frame)[:, 1], dtype=np.float64)
-        if not np.array_equal(expected, scorer(chunk)):
+        if not np.array_equal(expected(chunk), scorer(chunk)):
             return f"small-batch scores ({len(chunk)} rows) differ from pipeline.predict_proba"
     return None
 

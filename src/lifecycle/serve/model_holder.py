@@ -131,16 +131,18 @@ def small_batch_rows(score: Scorer) -> int:
 def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> bool:
     """Whether requests may share a model call without changing any score."""
     from lifecycle.serve.fastpath import (
+        FastScorer,
         UnsupportedPipelineError,
         batch_invariant,
         build_fast,
         probe_rows,
     )
 
-    try:
-        rows = probe_rows(build_fast(pipeline), 64, set(params.validation.max_null_fraction), 1)
+    try:  # the lean scorer already built, or one built only for its probe rows
+        lean = score if isinstance(score, FastScorer) else build_fast(pipeline)
     except UnsupportedPipelineError:
         return False
+    rows = probe_rows(lean, 64, set(params.validation.max_null_fraction), 1)
     return batch_invariant(score, rows)
 
 
