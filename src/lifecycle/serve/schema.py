@@ -20,6 +20,8 @@ from lifecycle.config import Params
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from lifecycle.serve.fastparse import FastDecoder
+
 Record = dict[str, Any]
 # finite but absurd numbers (1e308) overflow to infinity once scaled; no real feature is near
 MAX_MAGNITUDE = 1e15
@@ -32,11 +34,16 @@ class OneOrMany:
     one: TypeAdapter[Any]
     many: TypeAdapter[Any]
     schema: TypeAdapter[Any]
+    fast: tuple[FastDecoder, FastDecoder] | None = None  # see `fastparse`: may only say yes
 
     def parse(self, raw: bytes) -> list[Record]:
         """Validate a JSON body into a list of plain dicts; a list's errors name its index."""
-        start = raw.lstrip()[:1]
-        if start == b"[":
+        many = raw.lstrip()[:1] == b"["
+        if self.fast is not None:
+            rows = self.fast[many](raw)
+            if rows is not None:
+                return rows
+        if many:
             return list(self.many.validate_json(raw))
         return [self.one.validate_json(raw)]
 
@@ -112,19 +119,28 @@ def feedback_type(params: Params) -> type:
     return fb  # type: ignore[no-any-return]
 
 
-def one_or_many(item: type, limit: int) -> OneOrMany:
+def one_or_many(
+    item: type, limit: int, fast: tuple[FastDecoder, FastDecoder] | None = None
+) -> OneOrMany:
     """Adapters for one item, a list of 1..limit items, and their union (for the schema)."""
     many = Annotated[list[item], Field(min_length=1, max_length=limit)]  # type: ignore[valid-type]
     either: Any = item | many  # type: ignore[operator]
-    return OneOrMany(TypeAdapter(item), TypeAdapter(many), TypeAdapter(either))
+    return OneOrMany(TypeAdapter(item), TypeAdapter(many), TypeAdapter(either), fast)
 
 
-def build_schema(params: Params) -> RequestSchema:
-    """The request schemas of this params file (one record, or a list of 1..max_records)."""
+def build_schema(params: Params, fast: bool = True) -> RequestSchema:
+    """The request schemas of this params file (one record, or a list of 1..max_records).
+
+    `fast` adds the msgspec decoders of prediction bodies (`fastparse`); pydantic still
+    decides every body they refuse.
+    """
+    from lifecycle.serve.fastparse import build_decoders
+
     limit = params.serving.max_records
+    decoders = build_decoders(params, MAX_MAGNITUDE) if fast else None
     return RequestSchema(
         params.data.features,
-        one_or_many(record_type(params), limit),
+        one_or_many(record_type(params), limit, decoders),
         one_or_many(feedback_type(params), limit),
         limit,
     )
