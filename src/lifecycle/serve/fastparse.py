@@ -50,7 +50,8 @@ def build_decoders(params: Params, max_magnitude: float) -> tuple[FastDecoder, F
 
     try:
         struct = record_struct(params, max_magnitude)
-        many_type = Annotated[list[struct], Meta(min_length=1, max_length=params.serving.max_records)]  # type: ignore[valid-type]
+        size = Meta(min_length=1, max_length=params.serving.max_records)
+        many_type = Annotated[list[struct], size]  # type: ignore[valid-type]
         one = msgspec.json.Decoder(struct)
         many = msgspec.json.Decoder(many_type)
     except (TypeError, ValueError):  # a column name or type msgspec cannot express
