@@ -235,7 +235,7 @@ class ServiceState:
         import numpy as np
 
         now = datetime.now(UTC)
-        answers: list[tuple[int, dict[str, Any]]] = []
+        predictions: list[Any] = [None] * len(rows)
         for part in parts:
             values: list[float] = part.scores.tolist()
             labels = self.labels(values)
@@ -252,22 +252,21 @@ class ServiceState:
             self.metrics.predictions.labels(v).inc(n)
             self.metrics.variant_predictions.labels(part.variant).inc(n)
             self.metrics.scores.observe_many(np.asarray(part.scores, dtype=np.float64))
-            answers.extend(
-                (i, {"record": i, "score": s, "label": lab, "model_version": v,
-                     "variant": part.variant})
+            answers = [
+                {"record": i, "score": s, "label": lab, "model_version": v,
+                 "variant": part.variant}
                 for i, s, lab in zip(part.index, values, labels, strict=True)
-            )  # fmt: skip
+            ]  # fmt: skip
+            if whole:  # one part answers every record, already in order
+                predictions = answers
+            else:
+                for i, one in zip(part.index, answers, strict=True):
+                    predictions[i] = one
         self.period_predictions += len(rows)
         versions = {p.model.version for p in parts}
         champions = [p.model.version for p in parts if p.variant == CHAMPION]
         top = versions.pop() if len(versions) == 1 else champions[0]
-        if len(parts) > 1:  # one part is already in record order
-            answers.sort(key=lambda a: a[0])
-        body = {
-            "request_id": request_id,
-            "model_version": top,
-            "predictions": [a for _, a in answers],
-        }
+        body = {"request_id": request_id, "model_version": top, "predictions": predictions}
         return Response(
             orjson.dumps(body),
             media_type="application/json",

@@ -81,6 +81,8 @@ class OneHotBlock:
         import numpy as np
 
         out = np.zeros((len(rows), self.width), dtype=self.dtype)
+        if len(rows) > ROW_WISE_ROWS:
+            return self._by_column(rows, out)
         at_row: list[int] = []
         at_col: list[int] = []
         blocks = zip(self.columns, self.lookups, self.firsts, strict=True)
@@ -92,6 +94,25 @@ class OneHotBlock:
                     at_row.append(i)
                     at_col.append(start + j)
         out[at_row, at_col] = 1
+        return out
+
+    def _by_column(self, rows: Sequence[Row], out: FloatArray) -> FloatArray:
+        """Many rows: each column's codes in one C-level pass, one assignment per column."""
+        from itertools import repeat
+        from operator import itemgetter
+
+        import numpy as np
+
+        n = len(rows)
+        if len(self.columns) == 1:
+            columns: Any = [list(map(itemgetter(self.columns[0]), rows))]
+        else:  # one tuple per row, transposed: the dict lookups run in C
+            columns = zip(*map(itemgetter(*self.columns), rows), strict=True)
+        every = np.arange(n)
+        for values, lookup, first in zip(columns, self.lookups, self.firsts, strict=True):
+            codes = np.fromiter(map(lookup.get, values, repeat(-1)), dtype=np.intp, count=n)
+            hit = codes >= 0
+            out[every[hit], first + codes[hit]] = 1
         return out
 
 

@@ -119,8 +119,8 @@ class PredictionLog:
 
     @property
     def pending(self) -> int:
-        """Rows queued but not yet on disk."""
-        return self._pending_rows
+        """Rows not yet on disk: queued, or taken by a flush still formatting them."""
+        return self.appended - self.written - self.errors
 
     def close(self) -> None:
         """Flush what is queued and stop the writer (graceful shutdown)."""

@@ -120,9 +120,10 @@ def test_writer_formats_while_idle_and_never_delays_shutdown(tmp_path: Path) -> 
     flusher.start()
     flusher.join(0.4)
     assert flusher.is_alive() and log.written == 0
+    assert log.pending == 3  # taken by the flush, still not on disk
     idle.set()
     flusher.join(5)
-    assert not flusher.is_alive() and log.written == 3
+    assert not flusher.is_alive() and log.written == 3 and log.pending == 0
     idle.clear()
     log.append(entry("r2", datetime(2026, 3, 2, tzinfo=UTC), 2))
     started = time.monotonic()
