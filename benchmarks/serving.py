@@ -265,7 +265,8 @@ def main() -> None:
                  "/docs", "/predict"),
         "mlflow": ([str(Path(py).with_name("mlflow")), "models", "serve", "-m", env["MODEL_URI"],
                     "--env-manager", "local", "-h", "127.0.0.1", "-p", str(ports["mlflow"])],
-                   {}, "/ping", "/invocations"),
+                   {"PATH": f"{Path(py).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
+                   "/ping", "/invocations"),  # it starts `uvicorn` from PATH
     }  # fmt: skip
     results: dict[tuple[str, int, int], dict[str, float]] = {}
     big_seconds: dict[str, float] = {}

@@ -474,8 +474,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
         responses={k: ERRORS[k] for k in (413, 422, 503)},
         openapi_extra=_body_doc(predict_schema),
     )
-    async def predict(request: Request, state: State) -> Response:
+    async def predict(request: Request) -> Response:
         """Churn probability and label of one record or a list, and the version answering."""
+        state = service  # not a dependency: resolving one costs ~5% of a one-record request
         raw = await read_body(request, limit)
         try:
             rows = state.schema.predict.parse(raw)

@@ -55,12 +55,12 @@ class FlatBoostedTrees:
         flat = np.ascontiguousarray(x).ravel()
         starts = (np.arange(n) * width)[:, None]
         node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
+        gaps = bool(np.isnan(flat).any())
         for _ in range(self.depth):
             values = flat.take(starts + self.feature.take(node))
             go_left = values <= self.threshold.take(node)  # False for NaN
-            missing = np.isnan(values)
-            if missing.any():
-                go_left |= missing & self.nan_left.take(node)
+            if gaps:
+                go_left |= np.isnan(values) & self.nan_left.take(node)
             node = np.where(go_left, self.left.take(node), self.right.take(node))
         terms = np.empty((n, self.roots.size + 1), dtype=np.float64)
         terms[:, 0] = self.baseline
