@@ -18,8 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
-
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -123,8 +121,8 @@ Block = NumericBlock | OneHotBlock
 class FastScorer:
     """Rows -> the fitted transform's matrix -> the final estimator's positive-class score.
 
-    `small` (a boosted model's flat trees, see `treeflat`) answers batches of up to
-    `SMALL_BATCH_ROWS` rows; the estimator itself answers larger ones.
+    `small` (a boosted model's or a forest's flat trees, see `treeflat`) answers batches of
+    up to its `max_rows` rows; the estimator itself answers larger ones.
     """
 
     blocks: tuple[Block, ...]
@@ -143,7 +141,8 @@ class FastScorer:
         """Churn probabilities for these rows."""
         import numpy as np
 
-        model = self.small if self.small is not None and len(rows) <= SMALL_BATCH_ROWS else None
+        small = self.small
+        model = small if small is not None and len(rows) <= small.max_rows else None
         proba = (model or self.estimator).predict_proba(self.transform(rows))
         return np.ascontiguousarray(proba[:, self.positive_index], dtype=np.float64)
 
@@ -253,13 +252,15 @@ def build_fast(pipeline: Any) -> FastScorer:
 
 
 def _flat_trees(estimator: Any) -> Any:
-    """The estimator's trees as flat arrays for small batches, or None when not boosted."""
-    from lifecycle.serve.treeflat import UnsupportedTreesError, flatten
+    """The estimator's trees as flat arrays for small batches, or None when not a tree model."""
+    from lifecycle.serve.treeflat import UnsupportedTreesError, flatten, flatten_forest
 
-    try:
-        return flatten(estimator)
-    except UnsupportedTreesError:
-        return None
+    for build in (flatten, flatten_forest):
+        try:
+            return build(estimator)
+        except UnsupportedTreesError:
+            continue
+    return None
 
 
 def pipeline_scorer(
@@ -332,7 +333,8 @@ def verify(scorer: FastScorer, pipeline: Any, rows: Sequence[Row], columns: Any)
         return None
     # the small-batch path too: single rows and small chunks, each against the pipeline
     chunks = [rows[i : i + 1] for i in range(min(len(rows), 16))]
-    chunks += [rows[i : i + SMALL_BATCH_ROWS] for i in range(0, len(rows), SMALL_BATCH_ROWS)]
+    size = scorer.small.max_rows
+    chunks += [rows[i : i + size] for i in range(0, len(rows), size)]
     for chunk in chunks:
         if not np.array_equal(expected(chunk), scorer(chunk)):
             return f"small-batch scores ({len(chunk)} rows) differ from pipeline.predict_proba"

@@ -122,10 +122,10 @@ def load_version(params: Params, paths: Paths, version: str, alias: str) -> Load
 def small_batch_rows(score: Scorer) -> int:
     """How many rows the scorer answers in well under a millisecond (0: none, use a thread)."""
     from lifecycle.serve.fastpath import FastScorer
-    from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
 
-    small = isinstance(score, FastScorer) and score.small is not None
-    return SMALL_BATCH_ROWS // 4 if small else 0
+    if isinstance(score, FastScorer) and score.small is not None:
+        return int(score.small.inline_rows)
+    return 0
 
 
 def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> bool:
@@ -155,7 +155,6 @@ def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
         probe_rows,
         verify,
     )
-    from lifecycle.serve.treeflat import SMALL_BATCH_ROWS
 
     data = params.data
     slow = pipeline_scorer(pipeline, data.numeric, data.categorical)
@@ -169,8 +168,9 @@ def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
     if why is not None:
         log.warning("fast path refused, serving through the pipeline: %s", why)
         return slow, False, f"pipeline used: {why}"
-    flat = f"; batches of up to {SMALL_BATCH_ROWS} rows walk flat trees"
-    small = flat if fast.small is not None else ""
+    small = ""
+    if fast.small is not None:
+        small = f"; batches of up to {fast.small.max_rows} rows walk flat trees"
     return fast, True, f"verified equal to the pipeline on {len(rows)} rows{small}"
 
 
