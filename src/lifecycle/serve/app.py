@@ -46,7 +46,7 @@ from lifecycle.serve.metrics import MetricsMiddleware, ServiceMetrics
 from lifecycle.serve.model_holder import LoadedModel, ModelHolder
 from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, predictions_dir
 from lifecycle.serve.schema import RequestSchema, build_schema, error_details
-from lifecycle.serve.shadow import ShadowScorer
+from lifecycle.serve.shadow import ShadowedLines, ShadowScorer
 
 log = logging.getLogger("lifecycle.serve")
 MAX_ERRORS = 50
@@ -146,6 +146,7 @@ class ServiceState:
             p.serving, self.log, self.labels, lambda: self.challenger.current,
             self._busy, self.metrics, self.metrics.idle,
         )  # fmt: skip
+        self.shadow_lines = ShadowedLines(predictions_dir(settings.paths))  # for GET /shadow
         self.feedback_lock = threading.Lock()
         self.lifespans = 0
         self.started = datetime.now(UTC)
@@ -538,10 +539,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.get("/shadow", dependencies=[viewer], responses=read_only)
     async def shadow(state: State) -> dict[str, Any]:
         """Champion vs challenger on live requests: agreement, scores, profit once labelled."""
-        from lifecycle.serve.shadow import compare
+        from lifecycle.serve.shadow import compare_logged
 
         p, paths = state.settings.params, state.settings.paths
-        found = await asyncio.to_thread(compare, p, paths)
+        found = await asyncio.to_thread(compare_logged, p, paths, state.shadow_lines)
         return {
             "live": state.shadow.stats(),
             "challenger": state.challenger_info(),

@@ -290,8 +290,11 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
 
 def labelled(paths: Paths) -> pd.DataFrame:
     """Predictions left-joined with their latest outcome on (request_id, record)."""
-    preds = read_lines(predictions_dir(paths))
-    fb = read_lines(feedback_dir(paths))
+    return join_outcomes(read_lines(predictions_dir(paths)), read_lines(feedback_dir(paths)))
+
+
+def join_outcomes(preds: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
+    """Prediction lines left-joined with the latest outcome sent for each (request, record)."""
     if preds.empty:
         return preds
     if fb.empty:
