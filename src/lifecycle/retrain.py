@@ -192,7 +192,12 @@ def labelled_feedback(params: Params, paths: Paths) -> pd.DataFrame:
 def training_frame(
     params: Params, paths: Paths, new: pd.DataFrame
 ) -> tuple[pd.DataFrame, TrainingData]:
-    """The newest `retrain.window_rows` labelled rows, or the validated reference plus every one."""
+    """The newest `retrain.window_rows` labelled rows, or the reference period plus every one.
+
+    `new` holds every labelled row the log has, so it is added to the reference period as it
+    came (`data/raw/reference.parquet`, what the validate stage passed), not to the current
+    validated set: after a promoted retrain that set already holds the earlier labelled rows.
+    """
     import pandas as pd
 
     data, window = params.data, params.retrain.window_rows
@@ -200,10 +205,10 @@ def training_frame(
         chosen = new.tail(window).reset_index(drop=True)
         note = f"the newest {len(chosen)} labelled rows (retrain.window_rows is {window})"
         return chosen, TrainingData("feedback_window", len(chosen), len(chosen), note)
-    old = pd.read_parquet(paths.validated)
+    old = pd.read_parquet(paths.raw_reference)
     both = pd.concat([old, new], ignore_index=True)
     both[data.id_column] = both[data.id_column].astype(str)
-    note = f"{len(old)} validated rows plus {len(new)} new labelled rows"
+    note = f"{len(old)} reference rows plus {len(new)} labelled rows"
     return both, TrainingData("reference_and_feedback", len(both), len(new), note)
 
 

@@ -158,6 +158,28 @@ def test_retrain_window_is_the_newest_labelled_rows(
     assert found.source == "feedback_window"
 
 
+def test_without_a_window_every_labelled_row_is_added_once(
+    params: Params, arrival: tuple[pd.DataFrame, list[pd.DataFrame]], tmp_path: Path
+) -> None:
+    """A second retrain adds the first one's labelled rows once, not again on top of them."""
+    paths = Paths(tmp_path)
+    unwindowed = params.model_copy(
+        update={"retrain": params.retrain.model_copy(update={"window_rows": None})}
+    )
+    reference = arrival[0].head(1000)
+    paths.raw_reference.parent.mkdir(parents=True)
+    reference.to_parquet(paths.raw_reference, index=False)
+    _log(paths, arrival[1][0].head(300), params, "first", "2026-01-01T00:00:00+00:00")
+    first, _ = training_frame(unwindowed, paths, labelled_feedback(params, paths))
+    paths.validated.parent.mkdir(parents=True)
+    first.to_parquet(paths.validated, index=False)  # the first retrain's challenger won
+    _log(paths, arrival[1][1].head(200), params, "second", "2026-01-01T01:00:00+00:00")
+    frame, found = training_frame(unwindowed, paths, labelled_feedback(params, paths))
+    ids = frame[params.data.id_column]
+    assert len(frame) == 1000 + 300 + 200 == found.rows and ids.is_unique
+    assert found.source == "reference_and_feedback" and found.new_rows == 500
+
+
 def test_too_few_labels_leave_the_training_data_unchanged(
     params: Params, arrival: tuple[pd.DataFrame, list[pd.DataFrame]], tmp_path: Path
 ) -> None:
