@@ -128,16 +128,16 @@ def one_or_many(
     return OneOrMany(TypeAdapter(item), TypeAdapter(many), TypeAdapter(either), fast)
 
 
-def build_schema(params: Params, fast: bool = True) -> RequestSchema:
+def build_schema(params: Params) -> RequestSchema:
     """The request schemas of this params file (one record, or a list of 1..max_records).
 
-    `fast` adds the msgspec decoders of prediction bodies (`fastparse`); pydantic still
-    decides every body they refuse.
+    Prediction bodies are first given to the msgspec decoders (`fastparse`); pydantic decides
+    every body they refuse.
     """
     from lifecycle.serve.fastparse import build_decoders
 
     limit = params.serving.max_records
-    decoders = build_decoders(params, MAX_MAGNITUDE) if fast else None
+    decoders = build_decoders(params, MAX_MAGNITUDE)
     return RequestSchema(
         params.data.features,
         one_or_many(record_type(params), limit, decoders),
