@@ -212,8 +212,14 @@ def log_drained(url: str, limit: float = 120.0) -> None:
     print("warning: the prediction log was still being written", flush=True)
 
 
-def in_process(root: Path, env: dict[str, str], n: int) -> tuple[float, float]:
-    """Seconds of predict_proba on 1 row and on n rows, in-process (median of runs)."""
+def quiet_then_in_process(url: str, pipe: Any, frame: Any, times: list[float]) -> None:
+    """Wait for our server's log to be written, then time predict_proba here once."""
+    log_drained(url)
+    times.append(_timed(lambda: pipe.predict_proba(frame)))
+
+
+def pipeline_inputs(root: Path, env: dict[str, str], n: int) -> tuple[Any, Any, Any]:
+    """The served pipeline loaded in this process, one holdout row and n rows (a frame)."""
     import pandas as pd
 
     from lifecycle.config import load_params
@@ -225,7 +231,12 @@ def in_process(root: Path, env: dict[str, str], n: int) -> tuple[float, float]:
     pipe: Any = load_sklearn(Paths(root), p.mlflow.model_name, env["MODEL_URI"].rsplit("/", 1)[1])
     frame = model_inputs(pd.read_parquet(root / "data" / "processed" / "holdout.parquet"), p.data)
     big = pd.concat([frame] * (n // len(frame) + 1), ignore_index=True).iloc[:n]
-    one = frame.iloc[:1]
+    return pipe, frame.iloc[:1], big
+
+
+def in_process(root: Path, env: dict[str, str], n: int) -> tuple[float, float]:
+    """Seconds of predict_proba on 1 row and on n rows, in-process (median of runs)."""
+    pipe, one, big = pipeline_inputs(root, env, n)
     pipe.predict_proba(one)
     from threadpoolctl import threadpool_limits
 
@@ -297,10 +308,15 @@ def main() -> None:
                           f"non-2xx {res['errors']:.0f}", flush=True)  # fmt: skip
             if name == "ours":
                 # one request at a time on a quiet server, as predict_proba is timed in a quiet
-                # process: each waits until the log of the one before is written; then the
-                # same requests back to back, each sharing the CPU with its predecessor's log
-                quiet = functools.partial(log_drained, url)
+                # process: each waits until the log of the one before is written, and
+                # predict_proba is timed in this process between them (the same minutes of the
+                # machine); then the same requests back to back, each sharing the CPU with its
+                # predecessor's log
+                pipe, _, frame = pipeline_inputs(root, env, 10_000)
+                beside: list[float] = []
+                quiet = functools.partial(quiet_then_in_process, url, pipe, frame, beside)
                 big_seconds["ours"] = big_request(url + route, big_rows, before=quiet)
+                big_seconds["predict_proba, timed between"] = statistics.median(beside[1:])
                 big_seconds["ours, back to back"] = big_request(url + route, big_rows)
             elif name == "mlflow":
                 big_seconds[name] = big_request(url + route, big_rows, mlflow_format=True)
@@ -330,9 +346,12 @@ def report(
         print(f"c={c:<3} ours {ours['rps'] * 100:9.0f} rows/s  mlflow {ml['rps'] * 100:8.0f}  "
               f"ratio {ratio:6.1f}x  ours/no-op {share:6.1%}")  # fmt: skip
     print("== 10,000 records in one request ==")
-    inproc = 10_000 / tn
-    print(f"in-process predict_proba: 1 row {t1 * 1000:.2f} ms, 10,000 rows {tn * 1000:.1f} ms "
-          f"({inproc:,.0f} rows/s)")  # fmt: skip
+    print(f"in-process predict_proba after the servers stopped: 1 row {t1 * 1000:.2f} ms, "
+          f"10,000 rows {tn * 1000:.1f} ms ({10_000 / tn:,.0f} rows/s)")  # fmt: skip
+    between = big.pop("predict_proba, timed between", tn)
+    inproc = 10_000 / between
+    print(f"in-process predict_proba timed between our requests: {between * 1000:.1f} ms "
+          f"({inproc:,.0f} rows/s); the ratios below are against it")  # fmt: skip
     for name, secs in big.items():
         rate = 10_000 / secs
         target = " (target >= 50%)" if name == "ours" else ""
