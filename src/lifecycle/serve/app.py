@@ -236,12 +236,12 @@ class ServiceState:
         import numpy as np
 
         now = datetime.now(UTC)
-        predictions: list[Any] = [None] * len(rows)
+        whole = len(parts) == 1
+        predictions: list[Any] = [] if whole else [None] * len(rows)
         for part in parts:
             values: list[float] = part.scores.tolist()
             labels = self.labels(values)
             v, n = part.model.version, len(values)
-            whole = len(parts) == 1
             entry = Entry(
                 request_id, now, v, rows if whole else [rows[i] for i in part.index],
                 values, labels, "api", None if whole else part.index, part.variant,

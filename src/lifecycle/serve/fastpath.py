@@ -69,7 +69,6 @@ class OneHotBlock:
 
     columns: tuple[str, ...]
     lookups: tuple[dict[Any, int], ...]
-    spans: tuple[int, ...]
     width: int
     dtype: Any
     firsts: tuple[int, ...]  # each column's first output column
@@ -207,7 +206,7 @@ def _onehot_block(steps: list[Any], columns: tuple[str, ...]) -> OneHotBlock:
                 lookup[None] = slot
     spans = tuple(len(c) for c in enc.categories_)
     firsts = tuple(sum(spans[:i]) for i in range(len(spans)))
-    return OneHotBlock(columns, tuple(lookups), spans, sum(spans), enc.dtype, firsts)
+    return OneHotBlock(columns, tuple(lookups), sum(spans), enc.dtype, firsts)
 
 
 def _imputed_none(imputer: Any, width: int) -> list[Any]:

@@ -16,7 +16,7 @@ def block(columns: tuple[str, ...]) -> OneHotBlock:
     lookups = tuple({v: j for j, v in enumerate(c)} | {None: 0} for c in cats)
     spans = tuple(len(c) for c in cats)
     firsts = tuple(sum(spans[:i]) for i in range(len(spans)))
-    return OneHotBlock(columns, lookups, spans, sum(spans), np.float64, firsts)
+    return OneHotBlock(columns, lookups, sum(spans), np.float64, firsts)
 
 
 @pytest.mark.parametrize("columns", [("c1",), ("c1", "c2")])
