@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lifecycle.config import Params
 from lifecycle.paths import Paths
+from lifecycle.system import free_port
 
 if TYPE_CHECKING:
     import httpx
@@ -247,15 +248,6 @@ def _drain_prefect() -> None:
 
     EventsWorker.drain_all(timeout=10)
     APILogWorker.drain_all(timeout=10)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -28,6 +28,7 @@ class TrainContext:
     data_version: str
     train_md5: str
     git_commit: str
+    git_dirty: str
     params_hash: str
     fingerprint: str
     experiment_id: str
@@ -88,7 +89,7 @@ def build_pipeline(candidate: Candidate, params: Params) -> Pipeline:
 def training_context(params: Params, paths: Paths) -> TrainContext:
     """Versions of data, code and params for this training."""
     from lifecycle.registry import ensure_experiment
-    from lifecycle.versioning import dvc_md5, git_commit
+    from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
     data_version = dvc_md5(paths.validated)
     train_md5 = dvc_md5(paths.train_set)
@@ -96,7 +97,8 @@ def training_context(params: Params, paths: Paths) -> TrainContext:
     return TrainContext(
         data_version=data_version,
         train_md5=train_md5,
-        git_commit=git_commit(paths.root),
+        git_commit=git_commit(paths.root) or "unknown",
+        git_dirty=str(git_dirty(paths.root)).lower(),
         params_hash=params_hash,
         fingerprint=f"{train_md5}-{params_hash}",
         experiment_id=ensure_experiment(paths, params.mlflow.experiment),
@@ -139,6 +141,7 @@ def fit_candidate(
         "data_version": ctx.data_version,
         "train_md5": ctx.train_md5,
         "git_commit": ctx.git_commit,
+        "git_dirty": ctx.git_dirty,
         "params_hash": ctx.params_hash,
         FINGERPRINT_TAG: ctx.fingerprint,
         "stage": "train",
@@ -211,6 +214,7 @@ def register_best(
         "family": best.family,
         "data_version": ctx.data_version,
         "git_commit": ctx.git_commit,
+        "git_dirty": ctx.git_dirty,
         "params_hash": ctx.params_hash,
         FINGERPRINT_TAG: ctx.fingerprint,
         **{f"holdout_{k}": f"{v:.6g}" for k, v in best.holdout.items()},

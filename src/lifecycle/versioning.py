@@ -16,13 +16,31 @@ def dvc_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def git_commit(root: Path) -> str:
-    """HEAD's commit (with '-dirty' when tracked files changed), or 'unknown' outside git."""
+def git_commit(root: Path) -> str | None:
+    """The checked-out commit, read from .git without starting a process (None outside git)."""
+    git = root / ".git"
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head or None
+        ref = head[5:]
+        ref_file = git / ref
+        if ref_file.is_file():
+            return ref_file.read_text().strip() or None
+        packed = git / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0]
+    except OSError:
+        return None
+    return None
+
+
+def git_dirty(root: Path) -> bool | None:
+    """Whether tracked files differ from HEAD (None when git cannot tell)."""
+    try:
+        out = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
             cwd=root,
             capture_output=True,
@@ -30,5 +48,5 @@ def git_commit(root: Path) -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}-dirty" if dirty else head
+        return None
+    return bool(out)

@@ -35,6 +35,8 @@ from lifecycle.ledger.pricing import (
     staff_line,
 )
 from lifecycle.ledger.store import LINK_FIELDS, LedgerEntry, write_entry
+from lifecycle.system import children_cpu_seconds, cpu_seconds
+from lifecycle.versioning import git_commit
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -52,13 +54,6 @@ def _hostname() -> str:
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _cpu_seconds() -> tuple[float, float]:
-    """CPU seconds (user + system) of this process, and of its waited-for children."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def _reset_peak_rss() -> bool:
@@ -108,27 +103,6 @@ def storage_roots(paths: Paths) -> tuple[Path, ...]:
 def _storage_bytes(roots: tuple[Path, ...]) -> int:
     """Bytes held now under the storage roots."""
     return sum(tree_bytes(r) for r in roots)
-
-
-def git_commit(root: Path) -> str | None:
-    """The checked-out commit, read from .git without starting a process."""
-    git = root / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head or None
-        ref = head[5:]
-        ref_file = git / ref
-        if ref_file.is_file():
-            return ref_file.read_text().strip() or None
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0]
-    except OSError:
-        return None
-    return None
 
 
 def _prefect_flow_run_id() -> str | None:
@@ -266,7 +240,7 @@ def metered(
     # baselines first: the ledger's own work (the start row, a first connection) is the run's
     _reset_peak_rss()
     kids_rss0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    cpu0, kids0 = _cpu_seconds()
+    cpu0, kids0 = (cpu_seconds(), children_cpu_seconds())
     t0 = time.perf_counter()
     started_at = datetime.now(UTC)
     write_entry(
@@ -287,7 +261,7 @@ def metered(
         raise
     finally:
         wall = time.perf_counter() - t0
-        cpu1, kids1 = _cpu_seconds()
+        cpu1, kids1 = (cpu_seconds(), children_cpu_seconds())
         kids_rss1 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         peak = _peak_rss_bytes()
         if kids_rss1 > kids_rss0:

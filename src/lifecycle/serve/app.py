@@ -47,6 +47,7 @@ from lifecycle.serve.model_holder import LoadedModel, ModelHolder
 from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, predictions_dir
 from lifecycle.serve.schema import RequestSchema, build_schema, error_details
 from lifecycle.serve.shadow import ShadowedLines, ShadowScorer
+from lifecycle.system import cpu_seconds
 
 log = logging.getLogger("lifecycle.serve")
 MAX_ERRORS = 50
@@ -152,7 +153,7 @@ class ServiceState:
         self.started = datetime.now(UTC)
         self.period_start = self.started
         self.period_predictions = 0
-        self.period_cpu = _cpu_seconds()
+        self.period_cpu = cpu_seconds()
 
     def _busy(self) -> bool:
         """The shadow waits while any request is being answered or any model call runs."""
@@ -325,7 +326,7 @@ class ServiceState:
 
         if not self.settings.record_ledger:
             return
-        end, cpu = datetime.now(UTC), _cpu_seconds()
+        end, cpu = datetime.now(UTC), cpu_seconds()
         start, count = self.period_start, self.period_predictions
         model = self.holder.current
         try:
@@ -347,12 +348,6 @@ class ServiceState:
 async def _nothing() -> None:
     """No part (gathered in place of a variant that has no records)."""
     return None
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds this process has used."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    return me.ru_utime + me.ru_stime
 
 
 async def read_body(request: Request, limit: int) -> bytes:

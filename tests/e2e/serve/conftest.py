@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lifecycle.system import free_port
 from tests.integration.serve.project import Project, build_project
 
 TOKEN = "e2e-admin-token-4d1c"
@@ -24,13 +24,6 @@ TOKEN = "e2e-admin-token-4d1c"
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A real project with a registered champion."""
     return build_project(tmp_path_factory.mktemp("serve-e2e") / "project")
-
-
-def free_port() -> int:
-    """A port nobody listens on, on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,18 +14,12 @@ from typing import Any
 import yaml
 
 from lifecycle.paths import Paths
+from lifecycle.system import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", ".dvcignore", "src/lifecycle/train.py", "src/lifecycle/features.py",
           "src/lifecycle/evaluate.py")  # fmt: skip
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (other helpers run servers at the same time)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def small_params(candidates: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
