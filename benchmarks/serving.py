@@ -274,7 +274,7 @@ def main() -> None:
     ports = {name: free_port() for name in ("ours", "noop", "mlflow")}
     py = sys.executable
     servers = {
-        "ours": ([py, "-c", "from lifecycle.serve.cli import serve; serve()"],
+        "ours": ([py, "-c", "from lifecycle.commands.serve import serve; serve()"],
                  {"LIFECYCLE_PORT": str(ports["ours"]), "LIFECYCLE_LOG_LEVEL": "warning"},
                  "/ready", "/predict"),
         "noop": ([py, str(Path(__file__).resolve()), "--noop-server", str(ports["noop"])], {},

@@ -77,7 +77,7 @@ def one_run(
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-c", "from lifecycle.serve.cli import serve; serve()"]
+    cmd = [sys.executable, "-c", "from lifecycle.commands.serve import serve; serve()"]
     extra = {"LIFECYCLE_PORT": str(port), "LIFECYCLE_PARAMS": str(params),
              "LIFECYCLE_LOG_LEVEL": "warning"}  # fmt: skip
     proc = start(cmd, {**env, **extra}, url, "/ready")

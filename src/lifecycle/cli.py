@@ -31,11 +31,11 @@ def _mount() -> None:
     """Sub-commands that live beside their code (their modules import nothing heavy)."""
     from lifecycle.ci.cli import ci_app
     from lifecycle.commands import release
+    from lifecycle.commands.flows import flow_run, server_app
+    from lifecycle.commands.ledger import ledger_app
     from lifecycle.commands.monitor import monitor
+    from lifecycle.commands.serve import score, serve
     from lifecycle.commands.simulate import simulate
-    from lifecycle.ledger.cli import ledger_app
-    from lifecycle.orchestration.cli import flow_run, server_app
-    from lifecycle.serve.cli import score, serve
 
     app.add_typer(
         ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard."
@@ -279,7 +279,7 @@ def run(
 
     p, d = _setup(params)
     if not dvc:
-        from lifecycle.orchestration.cli import run_lifecycle
+        from lifecycle.commands.flows import run_lifecycle
         from lifecycle.orchestration.server import ServerError
 
         with _clear_errors():

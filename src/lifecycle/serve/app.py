@@ -583,7 +583,7 @@ def _add_components(app: FastAPI, defs: dict[str, Any]) -> None:
 def app_from_env() -> FastAPI:
     """The uvicorn factory (`--factory lifecycle.serve.app:app_from_env`): settings from env."""
     from lifecycle.env import apply_offline_defaults
-    from lifecycle.serve.cli import one_model_thread
+    from lifecycle.serve.threads import one_model_thread
 
     apply_offline_defaults()
     one_model_thread()

@@ -37,7 +37,7 @@ WIDE_ROWS = 2_000  # a request this large may use every core for its model call
 def score_alone(model: LoadedModel, rows: list[dict[str, Any]]) -> FloatArray:
     """One request's model call; a large one gets every core's OpenMP threads.
 
-    The service runs one OpenMP thread per call (`serve.cli.one_model_thread`) so that small
+    The service runs one OpenMP thread per call (`serve.threads.one_model_thread`) so that small
     concurrent calls never spin against the event loop; a 10,000-row request alone gains from
     all cores. The limit is raised for this worker thread only (OpenMP keeps it per thread)
     and restored after the call.

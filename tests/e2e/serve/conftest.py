@@ -60,7 +60,7 @@ def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Se
         "LIFECYCLE_ADMIN_TOKEN": TOKEN,
         **(extra or {}),
     }
-    code = "from lifecycle.serve.cli import serve; serve()"
+    code = "from lifecycle.commands.serve import serve; serve()"
     output = project.root / f"server-{port}.log"
     # output to a file, not a pipe: an unread pipe fills up and blocks the server's logging
     with output.open("wb") as sink:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lifecycle.orchestration.cli import server_app
+from lifecycle.commands.flows import server_app
 from tests.integration.flows.support import free_port, pytest_env
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from lifecycle.orchestration import server
 from lifecycle.paths import Paths
+from lifecycle.registry import tracking_uri
 
 FLOWS: dict[str, str] = {
     "ingest": "lifecycle.orchestration.flows_ingest:ingest_flow",
@@ -37,8 +39,6 @@ def _fail(message: str) -> None:
 @server_app.command("start")
 def server_start(port: PortOpt = None) -> None:
     """Start the server in the background (logs in .prefect/server.log), or reuse a running one."""
-    from lifecycle.orchestration import server
-
     try:
         found = server.start(Paths.from_env(), port)
     except server.ServerError as err:
@@ -52,8 +52,6 @@ def server_start(port: PortOpt = None) -> None:
 @server_app.command("stop")
 def server_stop() -> None:
     """Stop the server this project started."""
-    from lifecycle.orchestration import server
-
     stopped = server.stop(Paths.from_env())
     typer.echo("stopped" if stopped else "no server of this project was running")
 
@@ -61,8 +59,6 @@ def server_stop() -> None:
 @server_app.command("status")
 def server_status(port: PortOpt = None) -> None:
     """Where the server is and whether it answers (exit 1 when it does not)."""
-    from lifecycle.orchestration import server
-
     found = server.status(Paths.from_env(), port)
     state = "up" if found.healthy else "down"
     who = f", pid {found.pid}" if found.pid else ("" if found.managed else ", not started here")
@@ -81,8 +77,6 @@ def load_flow(name: str) -> Any:
 
 def run_flow(name: str, **parameters: Any) -> tuple[Any, str]:
     """Run a flow in this process against the project's server; its result and UI URL."""
-    from lifecycle.orchestration import server
-
     found = server.use_server(Paths.from_env())
     flow = load_flow(name)
     state = flow(return_state=True, **parameters)
@@ -107,8 +101,6 @@ def flow_run(
 
 def run_lifecycle(params: Path | None, month: int | None, scenario: str | None) -> None:
     """The Prefect path of `lifecycle run`: the whole loop, then the UIs and the run's cost."""
-    from lifecycle.registry import tracking_uri
-
     result, url = run_flow(
         "lifecycle",
         params_file=str(params) if params else None,

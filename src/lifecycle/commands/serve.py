@@ -14,6 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
+from lifecycle.env import apply_offline_defaults
+from lifecycle.paths import Paths
+from lifecycle.registry import RegistryError
+from lifecycle.serve.threads import one_model_thread
+
 ParamsOpt = Annotated[
     Path | None,
     typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
@@ -28,8 +33,6 @@ def serve(
 ) -> None:
     """Serve models:/<name>@champion over HTTP; follows the alias and hot-swaps."""
     import uvicorn
-
-    from lifecycle.env import apply_offline_defaults
 
     apply_offline_defaults()
     one_model_thread()
@@ -48,16 +51,6 @@ def serve(
     )
 
 
-def one_model_thread() -> None:
-    """One OpenMP/BLAS thread per model call unless told otherwise (inherited by workers).
-
-    Concurrency comes from requests and micro-batching; on a small machine the estimators'
-    own thread pools spin-wait against the event loop (measured: 78 ms -> 5 ms per call).
-    """
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
-
 def score(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet file of records to score")],
     out: Annotated[Path | None, typer.Option(help="write scores here (.csv or .parquet)")] = None,
@@ -65,10 +58,8 @@ def score(
     params: ParamsOpt = None,
 ) -> None:
     """Score a file offline with the serving model; every row goes to the prediction log."""
+    # lazy: lifecycle.config builds its pydantic models at import, too slow for `--help`
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.env import apply_offline_defaults
-    from lifecycle.paths import Paths
-    from lifecycle.registry import RegistryError
     from lifecycle.serve.batch import BatchInputError, score_file
 
     apply_offline_defaults()

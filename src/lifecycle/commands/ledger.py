@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from lifecycle.ledger import estimate as est
+from lifecycle.ledger import report as rep
+from lifecycle.ledger.dashboard import make_server
+from lifecycle.ledger.forecast import forecast
+from lifecycle.ledger.meter import log_hours
+from lifecycle.ledger.pricing import LedgerError
+from lifecycle.ledger.store import reconcile_crashed, reprice_all
+
 if TYPE_CHECKING:
     from lifecycle.config import Params
 
@@ -46,8 +54,8 @@ def _clear_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # lazy: lifecycle.config builds its pydantic models at import, too slow for `--help`
         from lifecycle.config import ConfigError
-        from lifecycle.ledger.pricing import LedgerError
 
         try:
             return func(*args, **kwargs)
@@ -60,15 +68,13 @@ def _clear_errors(func: F) -> F:
 
 def _params(path: Path | None) -> Params:
     """Load params from a path or the default place."""
-    from lifecycle.config import load_params
+    from lifecycle.config import load_params  # lazy: see _clear_errors
 
     return load_params(path)
 
 
 def _day(value: str | None, field: str) -> date | None:
     """Parse YYYY-MM-DD with an error that names the option."""
-    from lifecycle.ledger.pricing import LedgerError
-
     if value is None:
         return None
     try:
@@ -79,8 +85,6 @@ def _day(value: str | None, field: str) -> date | None:
 
 def _table_or_json(fmt: Format, command: str) -> None:
     """Refuse CSV where a command prints only a table or JSON (not a silent table)."""
-    from lifecycle.ledger.pricing import LedgerError
-
     if fmt is Format.csv:
         raise LedgerError(f"--format = 'csv': {command} prints 'table' or 'json'")
 
@@ -111,9 +115,6 @@ def report(
     url: UrlOpt = None,
 ) -> None:
     """Entries and totals: by phase, by flow, per model version, per 1,000 predictions."""
-    from lifecycle.ledger import report as rep
-    from lifecycle.ledger.store import reconcile_crashed
-
     reconcile_crashed(url)
     filters = rep.Filters(
         since=_day(since, "--since"),
@@ -145,8 +146,6 @@ def log_hours_cmd(
     params_path: ParamsOpt = None,
 ) -> None:
     """Record human work that no run sees (exploration, labelling, meetings)."""
-    from lifecycle.ledger.meter import log_hours
-
     when = _day(day, "--day")
     moment = datetime(when.year, when.month, when.day, 12, tzinfo=UTC) if when else None
     entry = log_hours(
@@ -170,11 +169,8 @@ def estimate(
     params_path: ParamsOpt = None,
 ) -> None:
     """A one-year estimate by phase from params, beside the ledger's actuals."""
-    from lifecycle.ledger import estimate as est
-    from lifecycle.ledger.report import summarize
-
     _table_or_json(fmt, "estimate")
-    actuals = {p: t.total_usd for p, t in summarize(url=url).by_phase.items()}
+    actuals = {p: t.total_usd for p, t in rep.summarize(url=url).by_phase.items()}
     rows = est.estimate(_params(params_path), actuals)
     if fmt is Format.json:
         _emit(json.dumps([r.to_dict() for r in rows], indent=2), None)
@@ -193,15 +189,12 @@ def budget(
     """This month's budget against actual, burn rate, the 12-month forecast and alerts."""
     from rich.table import Table
 
-    from lifecycle.ledger.forecast import forecast
-    from lifecycle.ledger.report import console as make_console
-
     _table_or_json(fmt, "budget")
     fc = forecast(_params(params_path), url)
     if fmt is Format.json:
         _emit(json.dumps(fc.to_dict(), indent=2), None)
     else:
-        console = make_console()
+        console = rep.console()
         table = Table(title=f"Budget this month (as of {fc.as_of} UTC)")
         for col in ("phase", "budget/month", "spent", "burn/day", "projected", "forecast/month"):
             table.add_column(col, justify="left" if col == "phase" else "right")
@@ -242,8 +235,6 @@ def reprice(
     url: UrlOpt = None,
 ) -> None:
     """Re-price every entry with the current price sheet and rates; usage stays as measured."""
-    from lifecycle.ledger.store import reprice_all
-
     before, after = reprice_all(_params(params_path), url)
     typer.echo(f"re-priced: total ${before:,.4f} -> ${after:,.4f}")
 
@@ -252,8 +243,6 @@ def reprice(
 @_clear_errors
 def reconcile(url: UrlOpt = None) -> None:
     """Mark entries whose process died mid-run as crashed."""
-    from lifecycle.ledger.store import reconcile_crashed
-
     typer.echo(f"marked {reconcile_crashed(url)} entries as crashed")
 
 
@@ -268,8 +257,6 @@ def dashboard(
     params_path: ParamsOpt = None,
 ) -> None:
     """Serve the read-only cost dashboard until interrupted."""
-    from lifecycle.ledger.dashboard import make_server
-
     server = make_server(_params(params_path), url, host, port)
     bound_host, bound_port = server.server_address[:2]
     typer.echo(f"ledger dashboard on http://{bound_host!s}:{bound_port}/ (Ctrl+C to stop)")
