@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 
-.PHONY: setup run test lint typecheck serve ui bench clean ci image image-login image-push deploy-flows test-scaleout
+.PHONY: setup run test lint typecheck imports smoke-python serve ui bench clean ci image image-login image-push deploy-flows test-scaleout
 
 setup:  ## install uv if missing, then the locked environment
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -12,10 +12,12 @@ setup:  ## install uv if missing, then the locked environment
 run: setup  ## the whole lifecycle, end to end, on embedded defaults
 	$(UV) run lifecycle run
 
-test: setup  ## lint, types, then every test (slow ones included)
+test: setup  ## lint, types, layers, dependencies, then every test (slow ones included)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run lint-imports
+	$(UV) run deptry src
 	$(UV) run pytest
 
 lint:
@@ -23,6 +25,28 @@ lint:
 
 typecheck:
 	$(UV) run mypy
+
+imports:  ## the layers (import-linter contracts in pyproject.toml) and declared dependencies
+	$(UV) run lint-imports
+	$(UV) run deptry src
+
+# The locked environment on another Python, pyenv's or on PATH (uv cannot download one offline):
+# `lifecycle --help`, every module imported, a few fast unit tests. Skipped when there is none.
+SMOKE_PY ?= 3.12
+SMOKE_TESTS ?= tests/unit/test_architecture.py tests/unit/core/test_metrics.py tests/unit/core/test_features.py tests/unit/core/test_decide.py
+smoke-python: setup  ## the smoke run on Python $(SMOKE_PY) (SMOKE_PY=3.13 for the other one)
+	@py="$$(pyenv prefix $(SMOKE_PY) 2>/dev/null)/bin/python$(SMOKE_PY)"; \
+	[ -x "$$py" ] || py="$$(command -v python$(SMOKE_PY) || true)"; \
+	if [ -z "$$py" ]; then echo "smoke on Python $(SMOKE_PY) skipped: no python$(SMOKE_PY) here"; exit 0; fi; \
+	export UV_PROJECT_ENVIRONMENT=.venv-py$(subst .,,$(SMOKE_PY)); \
+	set -ex; \
+	$(UV) sync --frozen --quiet --python "$$py"; \
+	$(UV) run --frozen --no-sync python --version; \
+	$(UV) run --frozen --no-sync lifecycle --help >/dev/null; \
+	$(UV) run --frozen --no-sync python -c "import importlib, pkgutil, lifecycle; \
+	names = [m.name for m in pkgutil.walk_packages(lifecycle.__path__, 'lifecycle.')]; \
+	all(importlib.import_module(n) for n in names); print(len(names), 'modules import')"; \
+	$(UV) run --frozen --no-sync pytest -q -p no:cacheprovider $(SMOKE_TESTS)
 
 ui:  ## the MLflow UI on the embedded store
 	$(UV) run mlflow ui --backend-store-uri sqlite:///mlflow.db --port 5000
