@@ -23,7 +23,11 @@ app = typer.Typer(
 T = TypeVar("T")
 ParamsOpt = Annotated[
     Path | None,
-    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+    typer.Option(
+        "--params",
+        help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME or the "
+        "current folder)",
+    ),
 ]
 
 
@@ -103,18 +107,17 @@ def _setup(params_file: Path | None) -> tuple[Any, Any]:
 
 def _trigger() -> str:
     """Why this run happens: LIFECYCLE_TRIGGER, else ci under CI, else manual."""
-    import os
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings slows --help
 
-    if os.environ.get("LIFECYCLE_TRIGGER"):
-        return os.environ["LIFECYCLE_TRIGGER"]
-    return "ci" if os.environ.get("CI", "").lower() in ("1", "true") else "manual"
+    found = get_settings()
+    return found.trigger or ("ci" if found.ci else "manual")
 
 
 def _phase() -> str:
     """The project phase a run is charged to (LIFECYCLE_PHASE, default development)."""
-    import os
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings slows --help
 
-    return os.environ.get("LIFECYCLE_PHASE", "development")
+    return get_settings().phase or "development"
 
 
 def _charge(run: Any, activity: str) -> None:

@@ -16,12 +16,12 @@ approved at once by "auto", with no review charged.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -62,7 +62,7 @@ class ReleaseOutcome:
 
 def current_env() -> str:
     """The environment this process runs as: LIFECYCLE_ENV, production by default."""
-    env = os.environ.get("LIFECYCLE_ENV") or "production"
+    env = get_settings().env or "production"
     if env not in ENVIRONMENTS:
         raise ReleaseError(f"LIFECYCLE_ENV = {env!r}: must be one of {list(ENVIRONMENTS)}")
     return env

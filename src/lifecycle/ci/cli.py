@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,10 +23,9 @@ def _fail(message: str) -> None:
 
 def _run_url() -> str | None:
     """The URL of this GitHub Actions run, when run inside one."""
-    server, repo, run_id = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings; mounted at --help
+
+    return get_settings().run_url
 
 
 @ci_app.command("sample")

@@ -13,7 +13,11 @@ import typer
 
 ParamsOpt = Annotated[
     Path | None,
-    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+    typer.Option(
+        "--params",
+        help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME or the "
+        "current folder)",
+    ),
 ]
 
 
@@ -63,11 +67,11 @@ def approve(
     params_file: ParamsOpt = None,
 ) -> None:
     """Approve the staged version for production: record who and when, move the alias."""
-    import os
-
     from lifecycle.environments import approve as do_approve
+    from lifecycle.settings import get_settings
 
     params, paths = _setup(params_file)
+    found = get_settings()
     try:
         done = do_approve(
             params,
@@ -75,8 +79,8 @@ def approve(
             version,
             by,
             note=note,
-            phase=os.environ.get("LIFECYCLE_PHASE", "deployment"),
-            trigger="ci" if os.environ.get("CI", "").lower() in ("1", "true") else "manual",
+            phase=found.phase or "deployment",
+            trigger="ci" if found.ci else "manual",
         )
     except _errors() as err:
         _fail(str(err))

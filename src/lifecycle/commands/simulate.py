@@ -41,7 +41,11 @@ def simulate(
     ] = 900.0,
     params_file: Annotated[
         Path | None,
-        typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+        typer.Option(
+            "--params",
+            help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME "
+            "or the current folder)",
+        ),
     ] = None,
 ) -> None:
     """Replay the monthly batches through the service, monitor each month, print the table."""
