@@ -10,7 +10,19 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from lifecycle.ci.cli import ci_app
+from lifecycle.commands import release
+from lifecycle.commands.monitor import monitor
+from lifecycle.commands.simulate import simulate
 from lifecycle.env import apply_offline_defaults
+from lifecycle.ledger.cli import ledger_app
+from lifecycle.ledger.pricing import LedgerError
+from lifecycle.orchestration.cli import flow_run, server_app
+from lifecycle.paths import Paths
+from lifecycle.serve.cli import score, serve
+
+# Imports inside the commands below are of modules that load pydantic-settings, pandas,
+# scikit-learn, MLflow or Prefect: kept lazy so that `lifecycle --help` stays quick.
 
 app = typer.Typer(
     name="lifecycle",
@@ -33,14 +45,6 @@ ParamsOpt = Annotated[
 
 def _mount() -> None:
     """Sub-commands that live beside their code (their modules import nothing heavy)."""
-    from lifecycle.ci.cli import ci_app
-    from lifecycle.commands import release
-    from lifecycle.commands.monitor import monitor
-    from lifecycle.commands.simulate import simulate
-    from lifecycle.ledger.cli import ledger_app
-    from lifecycle.orchestration.cli import flow_run, server_app
-    from lifecycle.serve.cli import score, serve
-
     app.add_typer(
         ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard."
     )
@@ -96,7 +100,6 @@ def _clear_errors() -> Iterator[None]:
 def _setup(params_file: Path | None) -> tuple[Any, Any]:
     """Params and paths for a command; a bad params file ends it with the key and the rule."""
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.paths import Paths
 
     try:
         return load_params(params_file), Paths.from_env()
@@ -122,8 +125,6 @@ def _phase() -> str:
 
 def _charge(run: Any, activity: str) -> None:
     """Charge a staffing activity; one params does not define is a warning, not a failed stage."""
-    from lifecycle.ledger.pricing import LedgerError
-
     try:
         run.charge(activity)
     except LedgerError as err:

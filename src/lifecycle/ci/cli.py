@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from lifecycle.ci.report import DvcCommandError, build
+from lifecycle.ci.smoke import probe
+
 ci_app = typer.Typer(
     help="Commands of the CI workflows: sample the data, the pull-request report, smoke tests.",
     no_args_is_help=True,
@@ -67,8 +70,6 @@ def pr_comment(
     note: Annotated[str | None, typer.Option(help="a line under the heading")] = None,
 ) -> None:
     """Write DVC's params, metrics and plots diffs against base as one pull-request comment."""
-    from lifecycle.ci.report import DvcCommandError, build
-
     try:
         body = build(Path.cwd(), base, plots_dir, title, _run_url(), note)
     except DvcCommandError as err:
@@ -85,8 +86,6 @@ def smoke(
     interval: Annotated[float, typer.Option(help="seconds between tries")] = 2.0,
 ) -> None:
     """Fail the deploy unless the endpoint answers 200 before the timeout."""
-    from lifecycle.ci.smoke import probe
-
     res = probe(url, timeout, interval)
     if not res.ok:
         _fail(

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from lifecycle.paths import Paths
+
 ParamsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -30,7 +32,6 @@ def _fail(message: str) -> None:
 def _setup(params_file: Path | None) -> tuple[Any, Any]:
     """Params for this environment, and the project's paths."""
     from lifecycle.config import ConfigError, load_params_for
-    from lifecycle.paths import Paths
 
     try:
         return load_params_for(None, params_file), Paths.from_env()

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from lifecycle.paths import Paths
+
 
 def simulate(
     months: Annotated[
@@ -50,7 +52,6 @@ def simulate(
 ) -> None:
     """Replay the monthly batches through the service, monitor each month, print the table."""
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.paths import Paths
     from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table, usd
 
     if params_file is not None:  # the flows, the service and the worker read it from here
