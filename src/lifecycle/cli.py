@@ -10,7 +10,19 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from lifecycle.ci.cli import ci_app
+from lifecycle.commands import release
+from lifecycle.commands.flows import flow_run, server_app
+from lifecycle.commands.ledger import ledger_app
+from lifecycle.commands.monitor import monitor
+from lifecycle.commands.serve import score, serve
+from lifecycle.commands.simulate import simulate
 from lifecycle.env import apply_offline_defaults
+from lifecycle.ledger.pricing import LedgerError
+from lifecycle.paths import Paths
+
+# Imports inside the commands below are of modules that load pydantic-settings, pandas,
+# scikit-learn, MLflow or Prefect: kept lazy so that `lifecycle --help` stays quick.
 
 app = typer.Typer(
     name="lifecycle",
@@ -23,20 +35,16 @@ app = typer.Typer(
 T = TypeVar("T")
 ParamsOpt = Annotated[
     Path | None,
-    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+    typer.Option(
+        "--params",
+        help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME or the "
+        "current folder)",
+    ),
 ]
 
 
 def _mount() -> None:
     """Sub-commands that live beside their code (their modules import nothing heavy)."""
-    from lifecycle.ci.cli import ci_app
-    from lifecycle.commands import release
-    from lifecycle.commands.flows import flow_run, server_app
-    from lifecycle.commands.ledger import ledger_app
-    from lifecycle.commands.monitor import monitor
-    from lifecycle.commands.serve import score, serve
-    from lifecycle.commands.simulate import simulate
-
     app.add_typer(
         ledger_app, name="ledger", help="The cost ledger: report, budget, estimate, dashboard."
     )
@@ -92,7 +100,6 @@ def _clear_errors() -> Iterator[None]:
 def _setup(params_file: Path | None) -> tuple[Any, Any]:
     """Params and paths for a command; a bad params file ends it with the key and the rule."""
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.paths import Paths
 
     try:
         return load_params(params_file), Paths.from_env()
@@ -103,24 +110,21 @@ def _setup(params_file: Path | None) -> tuple[Any, Any]:
 
 def _trigger() -> str:
     """Why this run happens: LIFECYCLE_TRIGGER, else ci under CI, else manual."""
-    import os
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings slows --help
 
-    if os.environ.get("LIFECYCLE_TRIGGER"):
-        return os.environ["LIFECYCLE_TRIGGER"]
-    return "ci" if os.environ.get("CI", "").lower() in ("1", "true") else "manual"
+    found = get_settings()
+    return found.trigger or ("ci" if found.ci else "manual")
 
 
 def _phase() -> str:
     """The project phase a run is charged to (LIFECYCLE_PHASE, default development)."""
-    import os
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings slows --help
 
-    return os.environ.get("LIFECYCLE_PHASE", "development")
+    return get_settings().phase or "development"
 
 
 def _charge(run: Any, activity: str) -> None:
     """Charge a staffing activity; one params does not define is a warning, not a failed stage."""
-    from lifecycle.ledger.pricing import LedgerError
-
     try:
         run.charge(activity)
     except LedgerError as err:

@@ -16,12 +16,15 @@ approved at once by "auto", with no review charged.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
+from lifecycle.ledger.meter import metered
+from lifecycle.ledger.pricing import LedgerError
+from lifecycle.registry import RegistryError, client, version_by_alias
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -62,7 +65,7 @@ class ReleaseOutcome:
 
 def current_env() -> str:
     """The environment this process runs as: LIFECYCLE_ENV, production by default."""
-    env = os.environ.get("LIFECYCLE_ENV") or "production"
+    env = get_settings().env or "production"
     if env not in ENVIRONMENTS:
         raise ReleaseError(f"LIFECYCLE_ENV = {env!r}: must be one of {list(ENVIRONMENTS)}")
     return env
@@ -84,8 +87,6 @@ def alias_for(params: Params, env: str | None = None) -> str:
 
 def version_in(params: Params, paths: Paths, env: str) -> str | None:
     """The version an environment serves now, or None."""
-    from lifecycle.registry import version_by_alias
-
     found = version_by_alias(paths, params.mlflow.model_name, alias_for(params, env))
     return None if found is None else str(found.version)
 
@@ -124,8 +125,6 @@ def promote_staging(params: Params, paths: Paths, version: str) -> str | None:
     """Put a version on staging (its gates must have passed); returns what staging held."""
     from mlflow.exceptions import MlflowException
 
-    from lifecycle.registry import RegistryError, client
-
     c = client(paths)
     name = params.mlflow.model_name
     try:
@@ -151,9 +150,6 @@ def approve(
     charge: bool = True,
 ) -> Approval:
     """Approve the staged version for production: record who and when, move the alias, charge."""
-    from lifecycle.ledger.meter import metered
-    from lifecycle.ledger.pricing import LedgerError
-
     who = " ".join(by.split())
     if not who:
         raise ReleaseError("an approval needs the approver's name (--by)")
@@ -186,8 +182,6 @@ def _record_approval(
     ledger_key: str | None,
 ) -> Approval:
     """Tags on the version and its run, a line in the version's description, then the alias."""
-    from lifecycle.registry import client
-
     c = client(paths)
     name = params.mlflow.model_name
     target = params.release.production

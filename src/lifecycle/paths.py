@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,10 @@ class Paths:
     @classmethod
     def from_env(cls) -> Paths:
         """LIFECYCLE_HOME if set, else the current folder (where dvc and the CLI run)."""
-        return cls(Path(os.environ.get("LIFECYCLE_HOME", ".")).resolve())
+        # lazy: pydantic-settings costs about 0.35 s, and `lifecycle --help` imports this module
+        from lifecycle.settings import get_settings
+
+        return cls(get_settings().root)
 
     @property
     def data(self) -> Path:

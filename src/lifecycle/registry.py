@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lifecycle.paths import Paths
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
@@ -32,7 +32,7 @@ class AliasMove:
 
 def tracking_uri(paths: Paths) -> str:
     """MLFLOW_TRACKING_URI if set, else the embedded SQLite store under the project root."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.mlflow_db}"
+    return get_settings().mlflow_tracking_uri or f"sqlite:///{paths.mlflow_db}"
 
 
 def client(paths: Paths) -> MlflowClient:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from lifecycle.ci.report import DvcCommandError, build
+from lifecycle.ci.smoke import probe
 
 ci_app = typer.Typer(
     help="Commands of the CI workflows: sample the data, the pull-request report, smoke tests.",
@@ -24,10 +26,9 @@ def _fail(message: str) -> None:
 
 def _run_url() -> str | None:
     """The URL of this GitHub Actions run, when run inside one."""
-    server, repo, run_id = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings; mounted at --help
+
+    return get_settings().run_url
 
 
 @ci_app.command("sample")
@@ -69,8 +70,6 @@ def pr_comment(
     note: Annotated[str | None, typer.Option(help="a line under the heading")] = None,
 ) -> None:
     """Write DVC's params, metrics and plots diffs against base as one pull-request comment."""
-    from lifecycle.ci.report import DvcCommandError, build
-
     try:
         body = build(Path.cwd(), base, plots_dir, title, _run_url(), note)
     except DvcCommandError as err:
@@ -87,8 +86,6 @@ def smoke(
     interval: Annotated[float, typer.Option(help="seconds between tries")] = 2.0,
 ) -> None:
     """Fail the deploy unless the endpoint answers 200 before the timeout."""
-    from lifecycle.ci.smoke import probe
-
     res = probe(url, timeout, interval)
     if not res.ok:
         _fail(

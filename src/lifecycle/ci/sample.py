@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from lifecycle.config import load_params
+from lifecycle.ingest import read_source
+
 
 class SampleError(ValueError):
     """The sample cannot be made (too few rows, or too few to pass validation)."""
@@ -37,11 +42,6 @@ def sample_rows(df: Any, rows: int, seed: int) -> Any:
 
 def sample_source(params_file: Path, out: Path, rows: int, seed: int | None = None) -> SampleResult:
     """Write a sample of the source to out and point params_file's data.source at it."""
-    import yaml
-
-    from lifecycle.config import load_params
-    from lifecycle.ingest import read_source
-
     params = load_params(params_file)
     reference = int(rows * params.simulation.reference_fraction)
     if reference < params.validation.min_rows:

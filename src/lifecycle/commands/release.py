@@ -11,9 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
+from lifecycle.paths import Paths
+
 ParamsOpt = Annotated[
     Path | None,
-    typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+    typer.Option(
+        "--params",
+        help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME or the "
+        "current folder)",
+    ),
 ]
 
 
@@ -26,7 +32,6 @@ def _fail(message: str) -> None:
 def _setup(params_file: Path | None) -> tuple[Any, Any]:
     """Params for this environment, and the project's paths."""
     from lifecycle.config import ConfigError, load_params_for
-    from lifecycle.paths import Paths
 
     try:
         return load_params_for(None, params_file), Paths.from_env()
@@ -63,11 +68,11 @@ def approve(
     params_file: ParamsOpt = None,
 ) -> None:
     """Approve the staged version for production: record who and when, move the alias."""
-    import os
-
     from lifecycle.environments import approve as do_approve
+    from lifecycle.settings import get_settings
 
     params, paths = _setup(params_file)
+    found = get_settings()
     try:
         done = do_approve(
             params,
@@ -75,8 +80,8 @@ def approve(
             version,
             by,
             note=note,
-            phase=os.environ.get("LIFECYCLE_PHASE", "deployment"),
-            trigger="ci" if os.environ.get("CI", "").lower() in ("1", "true") else "manual",
+            phase=found.phase or "deployment",
+            trigger="ci" if found.ci else "manual",
         )
     except _errors() as err:
         _fail(str(err))

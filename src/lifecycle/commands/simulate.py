@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from lifecycle.paths import Paths
+
 
 def simulate(
     months: Annotated[
@@ -41,12 +43,15 @@ def simulate(
     ] = 900.0,
     params_file: Annotated[
         Path | None,
-        typer.Option("--params", help="params file (default: LIFECYCLE_PARAMS or ./params.yaml)"),
+        typer.Option(
+            "--params",
+            help="params file (default: LIFECYCLE_PARAMS, else params.yaml in LIFECYCLE_HOME "
+            "or the current folder)",
+        ),
     ] = None,
 ) -> None:
     """Replay the monthly batches through the service, monitor each month, print the table."""
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.paths import Paths
     from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table, usd
 
     if params_file is not None:  # the flows, the service and the worker read it from here

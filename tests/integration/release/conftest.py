@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lifecycle.config import Params, load_params
+from lifecycle.config import deep_merge as _merge
 from lifecycle.paths import Paths
 from tests.support.project import fast_params_raw, write_project
 
@@ -44,15 +45,3 @@ def release_project(project: Path, prepared_data: Path) -> Callable[..., tuple[P
         return load_params(project / "params.yaml"), Paths(project)
 
     return make
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Overlay mappings key by key."""
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = (
-            _merge(out[key], value)
-            if isinstance(value, dict) and isinstance(out.get(key), dict)
-            else value
-        )
-    return out
