@@ -173,7 +173,7 @@ def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Deci
     """
     if decision.champion_version is None or not params.serving.shadow:
         return decision
-    from lifecycle.serve.shadow import compare
+    from lifecycle.comparison import compare
 
     pair = (decision.champion_version, decision.challenger_version)
     runs = compare(params, paths)

@@ -174,7 +174,7 @@ def labelled_feedback(params: Params, paths: Paths) -> pd.DataFrame:
     """Served predictions that got an outcome: features, the target, an id, oldest first."""
     import pandas as pd
 
-    from lifecycle.serve.predlog import labelled
+    from lifecycle.predictions import labelled
 
     data = params.data
     frame = labelled(paths)

@@ -11,17 +11,16 @@ unknown one, or a viewer's on an operator route), or no operator token configure
 403, with one message that names neither role's routes. Every configured token is compared
 in constant time (hmac.compare_digest, all of them, no early exit), and no token is ever
 logged or echoed: the settings object hides them from repr and messages never quote one.
-(No `from __future__ import annotations` here: FastAPI must see the dependency object.)
+The FastAPI dependencies that call these checks are in `lifecycle.serve.deps`.
 """
 
+from __future__ import annotations
+
 import hmac
-from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials
 
-Guard = Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]
 NOT_ALLOWED = "this bearer token may not call this endpoint"
 
 
@@ -48,40 +47,27 @@ def _unauthorized(what: str) -> HTTPException:
     )
 
 
-def admin_guard(token: str | None) -> Guard:
-    """A FastAPI dependency that lets a request through only with the operator token."""
+def check_admin(creds: HTTPAuthorizationCredentials | None, token: str | None) -> None:
+    """Let a request through only with the operator token (401 or 403 otherwise)."""
+    if creds is None:
+        raise _unauthorized("admin endpoints")
     allowed = _tokens(token)
-    bearer = HTTPBearer(auto_error=False, description="LIFECYCLE_ADMIN_TOKEN (operator)")
-
-    async def guard(
-        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
-        if creds is None:
-            raise _unauthorized("admin endpoints")
-        if not allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                "admin endpoints are disabled: LIFECYCLE_ADMIN_TOKEN is not set on the server",
-            )
-        if not matches(creds.credentials, allowed):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
-
-    return guard
+    if not allowed:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "admin endpoints are disabled: LIFECYCLE_ADMIN_TOKEN is not set on the server",
+        )
+    if not matches(creds.credentials, allowed):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
 
 
-def viewer_guard(viewer_token: str | None, admin_token: str | None) -> Guard:
-    """A dependency for read-only routes: open without a viewer token, else viewer or operator."""
-    allowed = _tokens(viewer_token, admin_token)
-    bearer = HTTPBearer(auto_error=False, description="LIFECYCLE_VIEWER_TOKEN (or the operator's)")
-
-    async def guard(
-        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
-        if not viewer_token:
-            return
-        if creds is None:
-            raise _unauthorized("read-only endpoints")
-        if not matches(creds.credentials, allowed):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
-
-    return guard
+def check_viewer(
+    creds: HTTPAuthorizationCredentials | None, viewer_token: str | None, admin_token: str | None
+) -> None:
+    """Read-only routes: open without a viewer token, else the viewer's or the operator's."""
+    if not viewer_token:
+        return
+    if creds is None:
+        raise _unauthorized("read-only endpoints")
+    if not matches(creds.credentials, _tokens(viewer_token, admin_token)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)

@@ -8,8 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from lifecycle.config import Params
+from lifecycle.ledger.meter import metered
 from lifecycle.paths import Paths
+from lifecycle.predictions import predictions_dir
+from lifecycle.registry import require_alias
+from lifecycle.serve.model_holder import load_version
+from lifecycle.serve.predlog import Entry, PredictionLog
+from lifecycle.serve.schema import build_schema, error_details
 
 
 class BatchInputError(ValueError):
@@ -57,14 +65,6 @@ def score_file(
     params: Params, paths: Paths, file: Path, out: Path | None, model: str = "champion"
 ) -> BatchResult:
     """Validate, score with the serving scorer, log every row, optionally write the scores."""
-    from pydantic import ValidationError
-
-    from lifecycle.ledger.meter import metered
-    from lifecycle.registry import require_alias
-    from lifecycle.serve.model_holder import load_version
-    from lifecycle.serve.predlog import Entry, PredictionLog, predictions_dir
-    from lifecycle.serve.schema import build_schema, error_details
-
     raw, ids = read_records(file, params)
     try:
         rows = build_schema(params).parse_rows(raw)

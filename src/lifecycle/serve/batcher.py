@@ -22,11 +22,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.serve.model_holder import LoadedModel
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
-
-    from lifecycle.serve.model_holder import LoadedModel
 
     FloatArray = npt.NDArray[np.float64]
 

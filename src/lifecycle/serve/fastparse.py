@@ -14,10 +14,9 @@ same types.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-if TYPE_CHECKING:
-    from lifecycle.config import Params
+from lifecycle.config import Params
 
 Record = dict[str, Any]
 FastDecoder = Callable[[bytes], list[Record] | None]

@@ -1,4 +1,4 @@
-"""The prediction log: every prediction appended without blocking, one file per day.
+"""The prediction log's writer: every prediction appended without blocking, one file per day.
 
 Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folder):
 
@@ -25,38 +25,22 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import orjson
 
 from lifecycle.paths import Paths
-
-if TYPE_CHECKING:
-    import pandas as pd
+from lifecycle.predictions import day_file, feedback_dir
+from lifecycle.serve.worker import Worker
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 1_000  # lines formatted between two looks at whether a request came in
-
-
-def predictions_dir(paths: Paths) -> Path:
-    """The folder of day partitions of predictions."""
-    return paths.predictions
-
-
-def feedback_dir(paths: Paths) -> Path:
-    """The folder of day partitions of outcomes (beside the predictions, not under)."""
-    return paths.data / "feedback"
-
-
-def day_file(folder: Path, stem: str, when: datetime) -> Path:
-    """This process's file of one UTC day."""
-    day = when.astimezone(UTC).strftime("%Y-%m-%d")
-    return folder / f"date={day}" / f"{stem}-{os.getpid()}.jsonl"
 
 
 @dataclass(frozen=True)
@@ -77,8 +61,10 @@ class Entry:
     shadow_labels: list[Any] | None = None
 
 
-class PredictionLog:
+class PredictionLog(Worker):
     """Append-only, day-partitioned JSON lines, written by a background thread."""
+
+    thread_name = "prediction-log"
 
     def __init__(
         self,
@@ -88,23 +74,16 @@ class PredictionLog:
         idle: threading.Event | None = None,
     ) -> None:
         """The writer thread starts with `start`; `idle` is set while no request is in flight."""
+        super().__init__()
         self.folder = folder
         self.idle = idle
         self.flush_seconds = flush_seconds
         self.buffer_rows = buffer_rows
         self._pending: list[Entry] = []
         self._pending_rows = 0
-        self._cond = threading.Condition()
-        self._closed = False
-        self._thread: threading.Thread | None = None
         self.appended = 0
         self.written = 0
         self.errors = 0
-
-    def start(self) -> None:
-        """Start the writer thread."""
-        self._thread = threading.Thread(target=self._loop, name="prediction-log", daemon=True)
-        self._thread.start()
 
     def append(self, entry: Entry) -> None:
         """Queue one request's predictions; never touches the disk on the caller's thread."""
@@ -124,12 +103,7 @@ class PredictionLog:
 
     def close(self) -> None:
         """Flush what is queued and stop the writer (graceful shutdown)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._halt()
         self.flush()
 
     def _loop(self) -> None:
@@ -206,8 +180,6 @@ def format_entry(entry: Entry) -> list[bytes]:
     which a 10,000-record request's successor paid for. Feature names never clash with these
     keys (`config.LOG_FIELDS` are refused as column names).
     """
-    import orjson
-
     dumps = orjson.dumps
     shared: dict[str, Any] = {
         "request_id": entry.request_id,
@@ -263,42 +235,3 @@ def append_feedback(paths: Paths, items: list[dict[str, Any]], lock: threading.L
         with target.open("a", encoding="utf-8") as fh:
             fh.write("".join(lines))
     return len(lines)
-
-
-def read_lines(folder: Path) -> pd.DataFrame:
-    """Every JSON-lines file under a folder as one frame (empty when there is none)."""
-    import pandas as pd
-
-    frames = [_read_jsonl(f) for f in sorted(folder.rglob("*.jsonl")) if f.stat().st_size]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    """One JSON-lines file; the standard parser when pandas' refuses a valid number.
-
-    pandas' decoder raises "Range error" on subnormal floats such as 1e-310, which the API
-    accepts as finite numbers; the stdlib parser reads them (slower, so only then).
-    """
-    import pandas as pd
-
-    try:
-        return pd.read_json(path, lines=True, dtype=False, precise_float=True)
-    except ValueError:
-        with path.open(encoding="utf-8") as fh:
-            return pd.DataFrame.from_records([json.loads(ln) for ln in fh if ln.strip()])
-
-
-def labelled(paths: Paths) -> pd.DataFrame:
-    """Predictions left-joined with their latest outcome on (request_id, record)."""
-    return join_outcomes(read_lines(predictions_dir(paths)), read_lines(feedback_dir(paths)))
-
-
-def join_outcomes(preds: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:
-    """Prediction lines left-joined with the latest outcome sent for each (request, record)."""
-    if preds.empty:
-        return preds
-    if fb.empty:
-        return preds.assign(outcome=None)
-    fb = fb.sort_values("time").drop_duplicates(["request_id", "record"], keep="last")
-    fb = fb[["request_id", "record", "outcome"]]
-    return preds.merge(fb, on=["request_id", "record"], how="left")

@@ -16,11 +16,10 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from lifecycle.config import Params
+from lifecycle.serve.fastparse import FastDecoder, build_decoders
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from lifecycle.serve.fastparse import FastDecoder
 
 Record = dict[str, Any]
 # finite but absurd numbers (1e308) overflow to infinity once scaled; no real feature is near
@@ -134,8 +133,6 @@ def build_schema(params: Params) -> RequestSchema:
     Prediction bodies are first given to the msgspec decoders (`fastparse`); pydantic decides
     every body they refuse.
     """
-    from lifecycle.serve.fastparse import build_decoders
-
     limit = params.serving.max_records
     decoders = build_decoders(params, MAX_MAGNITUDE)
     return RequestSchema(

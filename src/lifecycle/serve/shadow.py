@@ -12,8 +12,9 @@ and `shadow_label` beside the champion's fields. What bounds the cost to the cha
 - a request not scored within `shadow_max_delay_seconds`, or arriving when
   `shadow_queue_rows` rows already wait, is logged without a shadow score (counted, never lost).
 
-`compare` reads the log back: agreement at the threshold, both score distributions, and once
-outcomes arrive (POST /feedback), each model's campaign profit on the same customers.
+`lifecycle.comparison` reads the log back: agreement at the threshold, both score
+distributions, and once outcomes arrive (POST /feedback), each model's campaign profit on the
+same customers (GET /shadow reads it incrementally: `lifecycle.serve.shadow_lines`).
 """
 
 from __future__ import annotations
@@ -23,20 +24,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
-from lifecycle.config import Params, ServingParams
-from lifecycle.paths import Paths
+from lifecycle.config import ServingParams
+from lifecycle.serve.metrics import ServiceMetrics
+from lifecycle.serve.model_holder import LoadedModel
 from lifecycle.serve.predlog import Entry, PredictionLog
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from lifecycle.serve.metrics import ServiceMetrics
-    from lifecycle.serve.model_holder import LoadedModel
+from lifecycle.serve.worker import Worker
 
 log = logging.getLogger("lifecycle.serve.shadow")
 IDLE_POLL_SECONDS = 0.001
@@ -52,8 +47,10 @@ class _Job:
     queued: float
 
 
-class ShadowScorer:
+class ShadowScorer(Worker):
     """A queue and one thread that score the champion's requests with the challenger."""
+
+    thread_name = "shadow-scorer"
 
     def __init__(
         self,
@@ -66,23 +63,20 @@ class ShadowScorer:
         idle: threading.Event | None = None,
     ) -> None:
         """Nothing starts here: `start` launches the thread; `idle` is set when busy() ends."""
+        super().__init__()
         self.params, self.sink, self.label = params, sink, label
         self.challenger, self.busy, self.metrics = challenger, busy, metrics
         self.idle = idle
         self._jobs: deque[_Job] = deque()
         self._rows = 0
-        self._cond = threading.Condition()
-        self._closed = False
-        self._thread: threading.Thread | None = None
         self._per_row: float | None = None
         self.counts = dict.fromkeys(RESULTS, 0)
         self.agreed = 0
 
     def start(self) -> None:
-        """Start the background thread."""
+        """Start the background thread (again after a stop)."""
         self._closed = False
-        self._thread = threading.Thread(target=self._loop, name="shadow-scorer", daemon=True)
-        self._thread.start()
+        super().start()
 
     def submit(self, entry: Entry) -> None:
         """Queue an answered request for the shadow, or log it at once when the queue is full."""
@@ -102,12 +96,7 @@ class ShadowScorer:
 
     def stop(self) -> None:
         """End the thread; what still waits is logged without shadow scores (nothing lost)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._halt()
         with self._cond:
             rest, self._rows = list(self._jobs), 0
             self._jobs.clear()
@@ -229,198 +218,3 @@ class ShadowScorer:
                 self.sink.append(entry)
             except RuntimeError:  # the log closed first: say so, do not kill the thread
                 log.error("prediction log closed: %d shadowed prediction(s) not written", n)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One model's score distribution on the shadowed rows."""
-
-    mean: float
-    std: float
-    p10: float
-    p50: float
-    p90: float
-    positive_rate: float
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Champion vs challenger on the same live requests, and on their outcomes once known."""
-
-    champion_version: str
-    challenger_version: str
-    rows: int
-    first: str
-    last: str
-    threshold: float
-    agreement: float
-    mean_abs_difference: float
-    correlation: float | None
-    champion: Summary
-    challenger: Summary
-    labelled_rows: int
-    champion_profit: float | None
-    challenger_profit: float | None
-    favours: str
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return asdict(self)
-
-
-def _summary(scores: Any, threshold: float) -> Summary:
-    """Mean, spread, deciles and the share labelled positive."""
-    import numpy as np
-
-    s = np.asarray(scores, dtype=np.float64)
-    p10, p50, p90 = (float(x) for x in np.quantile(s, [0.1, 0.5, 0.9]))
-    return Summary(float(s.mean()), float(s.std()), p10, p50, p90, float((s >= threshold).mean()))
-
-
-def compare(params: Params, paths: Paths) -> list[Comparison]:
-    """Every (champion, challenger) pair in the prediction log, newest first."""
-    from lifecycle.serve.predlog import labelled
-
-    frame = labelled(paths)
-    return compare_frame(params, frame)
-
-
-SHADOW_COLUMNS = (
-    "request_id", "record", "time", "model_version", "shadow_version", "score", "shadow_score",
-)  # fmt: skip
-
-
-class ShadowedLines:
-    """The prediction log's shadowed lines, read incrementally for GET /shadow.
-
-    Each call reads only the bytes appended to each day file since the previous call, up to
-    the last whole line (a line the writer is still appending waits for the next call), and
-    keeps only the lines that carry a shadow score, and only the columns the comparison uses.
-    A file that shrank (replaced or truncated) makes it read everything again.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        """Nothing is read until the first call."""
-        self.folder = folder
-        self._lock = threading.Lock()
-        self._reset()
-
-    def _reset(self) -> None:
-        """Forget every offset and every kept line."""
-        self._offsets: dict[Path, int] = {}
-        self._columns: dict[str, list[Any]] = {c: [] for c in SHADOW_COLUMNS}
-        self.bytes_read = 0
-
-    def frame(self) -> pd.DataFrame:
-        """Every shadowed line logged so far, one row each."""
-        import pandas as pd
-
-        with self._lock:
-            files = sorted(self.folder.rglob("*.jsonl")) if self.folder.exists() else []
-            sizes = {f: f.stat().st_size for f in files}
-            if any(sizes.get(f, -1) < end for f, end in self._offsets.items()):
-                self._reset()
-            for path, size in sizes.items():
-                self._read_new(path, size)
-            return pd.DataFrame({c: list(v) for c, v in self._columns.items()})
-
-    def _read_new(self, path: Path, size: int) -> None:
-        """Keep the shadowed lines appended to one file since the last read."""
-        import orjson
-
-        start = self._offsets.get(path, 0)
-        if size <= start:
-            return
-        with path.open("rb") as fh:
-            fh.seek(start)
-            chunk = fh.read(size - start)
-        end = chunk.rfind(b"\n") + 1
-        self.bytes_read += end
-        self._offsets[path] = start + end
-        for line in chunk[:end].splitlines():
-            if b'"shadow_score"' not in line:  # a reserved key: no feature is named so
-                continue
-            record = orjson.loads(line)
-            for column, values in self._columns.items():
-                values.append(record.get(column))
-
-
-def compare_logged(params: Params, paths: Paths, lines: ShadowedLines) -> list[Comparison]:
-    """`compare`, reading only what the log gained since the last call (feedback in full)."""
-    from lifecycle.serve.predlog import feedback_dir, join_outcomes, read_lines
-
-    shadowed = lines.frame()
-    if shadowed.empty:
-        return []
-    return compare_frame(params, join_outcomes(shadowed, read_lines(feedback_dir(paths))))
-
-
-def compare_frame(params: Params, frame: pd.DataFrame) -> list[Comparison]:
-    """The comparison of a prediction-log frame (with an outcome column, may be null)."""
-    if frame.empty or "shadow_score" not in frame.columns:
-        return []
-    shadowed = frame[frame["shadow_score"].notna()].copy()
-    shadowed["model_version"] = shadowed["model_version"].astype(str)
-    shadowed["shadow_version"] = shadowed["shadow_version"].astype(str)
-    out = [
-        _compare_pair(params, str(champ), str(chall), group)
-        for (champ, chall), group in shadowed.groupby(["model_version", "shadow_version"])
-    ]
-    return sorted(out, key=lambda c: c.last, reverse=True)
-
-
-def _compare_pair(params: Params, champ: str, chall: str, rows: pd.DataFrame) -> Comparison:
-    """One pair's agreement, distributions and, with enough outcomes, campaign profit."""
-    import numpy as np
-
-    threshold = params.serving.threshold or params.train.threshold
-    a = rows["score"].to_numpy(dtype=np.float64)
-    b = rows["shadow_score"].to_numpy(dtype=np.float64)
-    corr = float(np.corrcoef(a, b)[0, 1]) if len(a) > 1 and a.std() > 0 and b.std() > 0 else None
-    money = _profits(params, rows)
-    times = rows["time"].astype(str)
-    return Comparison(
-        champ, chall, len(rows), times.min(), times.max(), threshold,
-        float(((a >= threshold) == (b >= threshold)).mean()),
-        float(np.abs(a - b).mean()), corr,
-        _summary(a, threshold), _summary(b, threshold),
-        money.labelled, money.champion, money.challenger, money.favours, money.reason,
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Profits:
-    """Campaign profit of each model on the labelled shadowed rows, and the verdict."""
-
-    labelled: int
-    champion: float | None
-    challenger: float | None
-    favours: str
-    reason: str
-
-
-def _profits(params: Params, rows: pd.DataFrame) -> _Profits:
-    """Each model's campaign profit on the labelled shadowed rows, and which one it favours."""
-    import numpy as np
-
-    from lifecycle.metrics import campaign_profit
-
-    if "outcome" not in rows.columns:
-        rows = rows.assign(outcome=None)
-    known = rows[rows["outcome"].notna()]
-    n, need = len(known), params.serving.shadow_min_labelled
-    if n < need:
-        why = f"waiting for outcomes: {n} of serving.shadow_min_labelled {need} labelled rows"
-        return _Profits(n, None, None, "undecided", why)
-    y = (known["outcome"].astype(str) == str(params.data.positive_label)).to_numpy(dtype=float)
-    champ = campaign_profit(y, known["score"].to_numpy(dtype=np.float64), params.campaign)
-    chall = campaign_profit(y, known["shadow_score"].to_numpy(dtype=np.float64), params.campaign)
-    gap = chall - champ
-    favours = "challenger" if gap > 0 else "champion" if gap < 0 else "undecided"
-    cur = params.prices.currency
-    why = (
-        f"on {n} labelled customers the challenger's campaign earns {chall:,.0f} {cur} and the "
-        f"champion's {champ:,.0f} {cur} ({gap:+,.0f} {cur} for the challenger)"
-    )
-    return _Profits(n, champ, chall, favours, why)

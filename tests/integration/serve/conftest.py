@@ -40,7 +40,8 @@ def wait_ready(client: TestClient, seconds: float = 60) -> None:
 def client(project_env: Project) -> Iterator[TestClient]:
     """A TestClient on a fresh app serving the project's champion, admin token 'secret'."""
     from lifecycle.paths import Paths
-    from lifecycle.serve.app import ServeSettings, create_app
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
 
     settings = ServeSettings(project_env.params, Paths(project_env.root), "secret")
     with TestClient(create_app(settings)) as c:

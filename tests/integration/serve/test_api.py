@@ -131,7 +131,8 @@ def test_no_model_is_503_and_not_ready(
 ) -> None:
     """An empty registry: /ready and /predict say 503 with a clear message."""
     from lifecycle.paths import Paths
-    from lifecycle.serve.app import ServeSettings, create_app
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
@@ -159,7 +160,7 @@ def test_feedback_joins_the_log(
 ) -> None:
     """Outcomes posted by request id (JSON or a JSON-lines file) join the prediction log."""
     from lifecycle.paths import Paths
-    from lifecycle.serve.predlog import labelled
+    from lifecycle.predictions import labelled
 
     rid = client.post("/predict", json=records[:3]).json()["request_id"]
     assert client.post("/feedback", json={"request_id": rid, "outcome": "Yes"}).json() == {
@@ -213,7 +214,8 @@ def test_reload_and_rollback_swap_versions(
 def test_token_never_logged(project_env: Project, caplog: pytest.LogCaptureFixture) -> None:
     """The admin token appears in no log record, whatever is sent."""
     from lifecycle.paths import Paths
-    from lifecycle.serve.app import ServeSettings, create_app
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
 
     token = "tok-3f9a-never-logged"
     settings = ServeSettings(project_env.params, Paths(project_env.root), token)
@@ -231,8 +233,8 @@ def test_score_file_uses_the_same_model_and_log(project_env: Project, tmp_path: 
     import pandas as pd
 
     from lifecycle.paths import Paths
+    from lifecycle.predictions import read_lines
     from lifecycle.serve.batch import BatchInputError, score_file
-    from lifecycle.serve.predlog import read_lines
 
     paths = Paths(project_env.root)
     src = project_env.root / "data" / "processed" / "holdout.parquet"
@@ -306,7 +308,8 @@ def test_boosted_champion_scores_identical_through_flat_trees(
     from lifecycle.features import model_inputs
     from lifecycle.paths import Paths
     from lifecycle.registry import load_sklearn
-    from lifecycle.serve.app import ServeSettings, create_app
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
 
     for key, value in boosted.env.items():
         monkeypatch.setenv(key, value)

@@ -38,7 +38,8 @@ def challenger(project: Project) -> str:
 def serving(project_env: Project, challenger: str) -> Factory:
     """Start an app whose serving params are changed by keyword; tokens OPERATOR and VIEWER."""
     from lifecycle.paths import Paths
-    from lifecycle.serve.app import ServeSettings, create_app
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
 
     @contextmanager
     def start(viewer: str | None = VIEWER, **serving: Any) -> Iterator[TestClient]:
@@ -209,7 +210,7 @@ def test_shadow_logs_both_scores_and_never_answers(
     """Champion answers; the log holds its score and the challenger's, version by version."""
     from lifecycle.monitor import load_window
     from lifecycle.paths import Paths
-    from lifecycle.serve.predlog import read_lines
+    from lifecycle.predictions import read_lines
 
     with serving(shadow=True) as client:
         rid = client.post("/predict", json=records[:30], headers={"X-Request-ID": "shadow-1"})

@@ -12,7 +12,8 @@ import numpy as np
 from lifecycle.config import Params
 from lifecycle.evaluate import Decision, weigh_live_traffic
 from lifecycle.paths import Paths
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, predictions_dir
+from lifecycle.predictions import predictions_dir
+from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback
 
 
 def _decision(promote: bool = True) -> Decision:

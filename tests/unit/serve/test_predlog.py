@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lifecycle.paths import Paths
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, format_entry, labelled
+from lifecycle.predictions import labelled, read_lines
+from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, format_entry
 
 
 def entry(rid: str, when: datetime, n: int = 2) -> Entry:
@@ -66,8 +67,6 @@ def test_subnormal_numbers_read_back(tmp_path: Path) -> None:
     rows = [{"x": 1e-310, "c": "a"}, {"x": 2.0, "c": "b"}]
     log.append(Entry("s", datetime.now(UTC), "1", rows, [0.1, 0.2], ["No", "No"], "api"))
     log.close()
-    from lifecycle.serve.predlog import read_lines
-
     frame = read_lines(tmp_path / "p")
     assert frame["x"].tolist() == [1e-310, 2.0] and frame["score"].tolist() == [0.1, 0.2]
 

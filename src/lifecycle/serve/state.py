@@ -1,0 +1,311 @@
+"""What one app shares between its routes and its background tasks: the service state.
+
+`ServiceState` holds the champion's and challenger's holders, the schema, the metrics, the
+batcher, the prediction log, the shadow scorer, the canary and the serving period the ledger
+prices; it scores a request (canary split included) and writes its answer. It starts nothing:
+the app's lifespan (`lifecycle.serve.app`) starts and stops its parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import resource
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from lifecycle.config import Params, load_params
+from lifecycle.ledger.meter import record_serving_period
+from lifecycle.monitor import latest_worst_drift
+from lifecycle.paths import Paths
+from lifecycle.predictions import predictions_dir
+from lifecycle.serve.batcher import MicroBatcher
+from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
+from lifecycle.serve.metrics import ServiceMetrics
+from lifecycle.serve.model_holder import LoadedModel, ModelHolder
+from lifecycle.serve.predlog import Entry, PredictionLog
+from lifecycle.serve.schema import RequestSchema, build_schema
+from lifecycle.serve.shadow import ShadowScorer
+from lifecycle.serve.shadow_lines import ShadowedLines
+from lifecycle.system import cpu_seconds
+
+log = logging.getLogger("lifecycle.serve")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What one app needs: params, the project root, the role tokens (never shown)."""
+
+    params: Params
+    paths: Paths
+    admin_token: str | None = field(default=None, repr=False)
+    alias: str = "champion"
+    record_ledger: bool = True
+    viewer_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, params_file: str | None = None) -> ServeSettings:
+        """Params from LIFECYCLE_PARAMS, root from LIFECYCLE_HOME, the two role tokens."""
+        return cls(
+            load_params(params_file),
+            Paths.from_env(),
+            os.environ.get("LIFECYCLE_ADMIN_TOKEN") or None,
+            viewer_token=os.environ.get("LIFECYCLE_VIEWER_TOKEN") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Part:
+    """The records of one request that one variant answered, with their scores."""
+
+    variant: str
+    model: LoadedModel
+    index: list[int]
+    scores: Any
+
+
+class ServiceState:
+    """The parts one app shares between its routes and its background tasks."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        """Build the parts; start nothing (the lifespan starts them)."""
+        p = settings.params
+        self.settings = settings
+        self.schema: RequestSchema = build_schema(p)
+        self.metrics = ServiceMetrics(drift_source=lambda: latest_worst_drift(settings.paths))
+        self.holder = ModelHolder(p, settings.paths, settings.alias)
+        self.holder.on_swap = self._swapped
+        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias)
+        self.canary = Canary(p.serving)
+        self.metrics.canary_share.set(self.canary.share)
+        self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
+        self.batcher = MicroBatcher(p.serving.batch_max_rows, p.serving.batch_wait_ms / 1000)
+        self.log = PredictionLog(
+            predictions_dir(settings.paths), p.serving.log_flush_seconds,
+            p.serving.log_buffer_rows, self.metrics.idle,
+        )  # fmt: skip
+        self.threshold = p.serving.threshold or p.train.threshold
+        labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
+        self.positive, self.negative = p.data.positive_label, labels[0]
+        self.shadow = ShadowScorer(
+            p.serving, self.log, self.labels, lambda: self.challenger.current,
+            self._busy, self.metrics, self.metrics.idle,
+        )  # fmt: skip
+        self.shadow_lines = ShadowedLines(predictions_dir(settings.paths))  # for GET /shadow
+        self.feedback_lock = threading.Lock()
+        self.lifespans = 0
+        self.started = datetime.now(UTC)
+        self.period_start = self.started
+        self.period_predictions = 0
+        self.period_cpu = cpu_seconds()
+
+    def _busy(self) -> bool:
+        """The shadow waits while any request is being answered or any model call runs."""
+        return self.live_calls > 0 or self.metrics.in_flight > 0
+
+    def _swapped(self, old: LoadedModel | None, new: LoadedModel) -> None:
+        """Metrics follow the swap."""
+        self.metrics.reloads.labels("loaded").inc()
+        self.metrics.set_model(new.name, new.version, new.alias)
+
+    def not_ready(self) -> str:
+        """Why no model answers yet."""
+        return f"no model loaded yet: {self.holder.last_error or 'loading'}"
+
+    def labels(self, scores: list[float]) -> list[Any]:
+        """The predicted labels at the threshold, in the target's own labels."""
+        return [self.positive if s >= self.threshold else self.negative for s in scores]
+
+    @property
+    def wants_challenger(self) -> bool:
+        """Whether the challenger must be loaded (shadow on or a canary share above 0)."""
+        return self.settings.params.serving.shadow or self.canary.share > 0
+
+    async def score(self, champion: LoadedModel, rows: list[dict[str, Any]]) -> list[Part]:
+        """Each variant's records and scores: the canary's customers, the champion the rest."""
+        challenger = self.challenger.current if self.canary.share > 0 else None
+        if challenger is None:
+            return [await self._call(CHAMPION, champion, rows, list(range(len(rows))))]
+        mine, theirs = split(rows, self.settings.params.data.id_column, self.canary.share)
+        if not theirs:
+            return [await self._call(CHAMPION, champion, rows, mine)]
+        results = await asyncio.gather(
+            self._call(CHAMPION, champion, rows, mine) if mine else _nothing(),
+            self._canary(challenger, rows, theirs),
+        )
+        parts = [p for p in results if p is not None]
+        if results[1] is None:  # the canary failed: the champion answers its customers too
+            parts.append(await self._call(CHAMPION, champion, rows, theirs))
+        return parts
+
+    async def _call(
+        self, variant: str, model: LoadedModel, rows: list[dict[str, Any]], index: list[int]
+    ) -> Part:
+        """One variant's model call on some of the records, timed and counted by variant."""
+        subset = rows if len(index) == len(rows) else [rows[i] for i in index]
+        self.live_calls += 1
+        started = time.perf_counter()
+        try:
+            scores = await self.batcher.score(model, subset)
+        except Exception:
+            self.metrics.variant_calls.labels(variant, "error").inc()
+            raise
+        finally:
+            self.live_calls -= 1
+            self.metrics.variant_seconds.labels(variant).observe(time.perf_counter() - started)
+        self.metrics.variant_calls.labels(variant, "ok").inc()
+        return Part(variant, model, index, scores)
+
+    async def _canary(
+        self, model: LoadedModel, rows: list[dict[str, Any]], index: list[int]
+    ) -> Part | None:
+        """The challenger's answer for its customers, or None when it fails (judged either way)."""
+        started = time.perf_counter()
+        try:
+            part = await self._call(CANARY, model, rows, index)
+        except Exception as err:  # the customer still gets the champion's answer
+            log.warning("canary v%s failed: %s: %s", model.version, type(err).__name__, err)
+            self._judge(False, time.perf_counter() - started)
+            return None
+        self._judge(True, time.perf_counter() - started)
+        return part
+
+    def _judge(self, ok: bool, seconds: float) -> None:
+        """Feed the step-back rule one canary call; count and show a step-back."""
+        if self.canary.record(ok, seconds) is not None:
+            self.metrics.canary_step_backs.inc()
+        self.metrics.canary_share.set(self.canary.share)
+
+    def answer(self, request_id: str, rows: list[dict[str, Any]], parts: list[Part]) -> Response:
+        """Label, log and count each variant's scores; the JSON response in record order."""
+        import numpy as np
+
+        now = datetime.now(UTC)
+        whole = len(parts) == 1
+        predictions: list[Any] = [] if whole else [None] * len(rows)
+        for part in parts:
+            values: list[float] = part.scores.tolist()
+            labels = self.labels(values)
+            v, n = part.model.version, len(values)
+            entry = Entry(
+                request_id, now, v, rows if whole else [rows[i] for i in part.index],
+                values, labels, "api", None if whole else part.index, part.variant,
+            )  # fmt: skip
+            if part.variant == CHAMPION and self.settings.params.serving.shadow:
+                self.shadow.submit(entry)
+            else:
+                self.log.append(entry)
+            self.metrics.predictions.labels(v).inc(n)
+            self.metrics.variant_predictions.labels(part.variant).inc(n)
+            self.metrics.scores.observe_many(np.asarray(part.scores, dtype=np.float64))
+            answers = [
+                {"record": i, "score": s, "label": lab, "model_version": v,
+                 "variant": part.variant}
+                for i, s, lab in zip(part.index, values, labels, strict=True)
+            ]  # fmt: skip
+            if whole:  # one part answers every record, already in order
+                predictions = answers
+            else:
+                for i, one in zip(part.index, answers, strict=True):
+                    predictions[i] = one
+        self.period_predictions += len(rows)
+        versions = {p.model.version for p in parts}
+        champions = [p.model.version for p in parts if p.variant == CHAMPION]
+        top = versions.pop() if len(versions) == 1 else champions[0]
+        body = {"request_id": request_id, "model_version": top, "predictions": predictions}
+        return Response(
+            orjson.dumps(body),
+            media_type="application/json",
+            headers={"X-Request-ID": request_id, "X-Model-Version": top},
+        )
+
+    async def follow(self) -> None:
+        """Load the first model, then re-resolve the alias every poll interval."""
+        poll = self.settings.params.serving.poll_seconds
+        frozen = None
+        while True:
+            try:
+                await asyncio.to_thread(self.holder.refresh)
+            except Exception as err:  # a registry or load failure keeps the old model serving
+                self.holder.last_error = f"{type(err).__name__}: {err}"
+                self.metrics.reloads.labels("failed").inc()
+                log.warning("model refresh failed: %s", self.holder.last_error)
+            if self.holder.current is not None and self.holder.current is not frozen:
+                frozen = self.holder.current
+                freeze_heap()
+            if self.wants_challenger:
+                await self.refresh_challenger()
+            if poll <= 0 and self.holder.current is not None:
+                return
+            await asyncio.sleep(poll if poll > 0 else 1.0)
+
+    async def refresh_challenger(self) -> LoadedModel | None:
+        """Follow the challenger alias (a failure keeps the old one and is logged)."""
+        try:
+            return await asyncio.to_thread(self.challenger.refresh)
+        except Exception as err:
+            self.challenger.last_error = f"{type(err).__name__}: {err}"
+            log.warning("challenger refresh failed: %s", self.challenger.last_error)
+            return self.challenger.current
+
+    def challenger_info(self) -> dict[str, Any]:
+        """Which challenger is loaded, under which alias, or why none is."""
+        model = self.challenger.current
+        return {
+            "alias": self.challenger.alias,
+            "version": model.version if model else None,
+            "error": None if model else self.challenger.last_error,
+        }
+
+    async def meter(self) -> None:
+        """Write a ledger entry of uptime and predictions every ledger period."""
+        period = self.settings.params.serving.ledger_period_seconds
+        while True:
+            await asyncio.sleep(period)
+            await asyncio.to_thread(self.record_period)
+
+    def record_period(self) -> None:
+        """Record the period since the last entry in the ledger (errors are logged, not raised)."""
+        if not self.settings.record_ledger:
+            return
+        end, cpu = datetime.now(UTC), cpu_seconds()
+        start, count = self.period_start, self.period_predictions
+        model = self.holder.current
+        try:
+            record_serving_period(
+                start, end, count,
+                cpu_seconds=cpu - self.period_cpu,
+                peak_memory_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                model_version=model.version if model else None,
+                run_key=f"serving:api:{os.getpid()}:{start.isoformat()}",
+                params=self.settings.params,
+            )  # fmt: skip
+        except Exception:  # the ledger must never take the service down
+            log.exception("could not record the serving period in the ledger")
+            return
+        self.period_start, self.period_cpu = end, cpu
+        self.period_predictions -= count
+
+
+async def _nothing() -> None:
+    """No part (gathered in place of a variant that has no records)."""
+    return None
+
+
+def freeze_heap() -> None:
+    """Move what start-up and the model load allocated out of the collector's sight.
+
+    The imports (MLflow, pandas, scikit-learn) leave millions of long-lived objects; a full
+    collection that walks them stalls the event loop for tens to hundreds of milliseconds,
+    which is most of the service's p99. Frozen objects are still freed by reference counting.
+    """
+    gc.collect()
+    gc.freeze()
