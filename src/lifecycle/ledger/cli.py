@@ -112,7 +112,7 @@ def report(
 ) -> None:
     """Entries and totals: by phase, by flow, per model version, per 1,000 predictions."""
     from lifecycle.ledger import report as rep
-    from lifecycle.ledger.store import reconcile_crashed
+    from lifecycle.ledger.queries import reconcile_crashed
 
     reconcile_crashed(url)
     filters = rep.Filters(
@@ -145,7 +145,7 @@ def log_hours_cmd(
     params_path: ParamsOpt = None,
 ) -> None:
     """Record human work that no run sees (exploration, labelling, meetings)."""
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
 
     when = _day(day, "--day")
     moment = datetime(when.year, when.month, when.day, 12, tzinfo=UTC) if when else None
@@ -242,7 +242,7 @@ def reprice(
     url: UrlOpt = None,
 ) -> None:
     """Re-price every entry with the current price sheet and rates; usage stays as measured."""
-    from lifecycle.ledger.store import reprice_all
+    from lifecycle.ledger.queries import reprice_all
 
     before, after = reprice_all(_params(params_path), url)
     typer.echo(f"re-priced: total ${before:,.4f} -> ${after:,.4f}")
@@ -252,7 +252,7 @@ def reprice(
 @_clear_errors
 def reconcile(url: UrlOpt = None) -> None:
     """Mark entries whose process died mid-run as crashed."""
-    from lifecycle.ledger.store import reconcile_crashed
+    from lifecycle.ledger.queries import reconcile_crashed
 
     typer.echo(f"marked {reconcile_crashed(url)} entries as crashed")
 

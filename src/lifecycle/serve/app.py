@@ -322,7 +322,7 @@ class ServiceState:
 
     def record_period(self) -> None:
         """Record the period since the last entry in the ledger (errors are logged, not raised)."""
-        from lifecycle.ledger.meter import record_serving_period
+        from lifecycle.ledger.record import record_serving_period
 
         if not self.settings.record_ledger:
             return
