@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lifecycle.orchestration import server
 from lifecycle.paths import Paths
 
 FLOWS: dict[str, str] = {
@@ -37,8 +38,6 @@ def _fail(message: str) -> None:
 @server_app.command("start")
 def server_start(port: PortOpt = None) -> None:
     """Start the server in the background (logs in .prefect/server.log), or reuse a running one."""
-    from lifecycle.orchestration import server
-
     try:
         found = server.start(Paths.from_env(), port)
     except server.ServerError as err:
@@ -52,8 +51,6 @@ def server_start(port: PortOpt = None) -> None:
 @server_app.command("stop")
 def server_stop() -> None:
     """Stop the server this project started."""
-    from lifecycle.orchestration import server
-
     stopped = server.stop(Paths.from_env())
     typer.echo("stopped" if stopped else "no server of this project was running")
 
@@ -61,8 +58,6 @@ def server_stop() -> None:
 @server_app.command("status")
 def server_status(port: PortOpt = None) -> None:
     """Where the server is and whether it answers (exit 1 when it does not)."""
-    from lifecycle.orchestration import server
-
     found = server.status(Paths.from_env(), port)
     state = "up" if found.healthy else "down"
     who = f", pid {found.pid}" if found.pid else ("" if found.managed else ", not started here")
@@ -81,8 +76,6 @@ def load_flow(name: str) -> Any:
 
 def run_flow(name: str, **parameters: Any) -> tuple[Any, str]:
     """Run a flow in this process against the project's server; its result and UI URL."""
-    from lifecycle.orchestration import server
-
     found = server.use_server(Paths.from_env())
     flow = load_flow(name)
     state = flow(return_state=True, **parameters)
