@@ -10,6 +10,7 @@ import typer
 
 from lifecycle.orchestration import server
 from lifecycle.paths import Paths
+from lifecycle.registry import tracking_uri
 
 FLOWS: dict[str, str] = {
     "ingest": "lifecycle.orchestration.flows_ingest:ingest_flow",
@@ -100,8 +101,6 @@ def flow_run(
 
 def run_lifecycle(params: Path | None, month: int | None, scenario: str | None) -> None:
     """The Prefect path of `lifecycle run`: the whole loop, then the UIs and the run's cost."""
-    from lifecycle.registry import tracking_uri
-
     result, url = run_flow(
         "lifecycle",
         params_file=str(params) if params else None,
