@@ -11,15 +11,18 @@ import threading
 import time
 from pathlib import Path
 
+from lifecycle.config import load_params
+from lifecycle.ledger.dashboard import make_server
+from lifecycle.ledger.meter import metered
+from lifecycle.ledger.queries import write_many_rows
+from lifecycle.ledger.session import writing
+from lifecycle.paths import Paths
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def metering_overhead_ms(root: Path, runs: int) -> list[float]:
     """Wall milliseconds of an empty metered block (start row, measures, priced final row)."""
-    from lifecycle.config import load_params
-    from lifecycle.ledger.meter import metered
-    from lifecycle.paths import Paths
-
     params = load_params(REPO / "params.yaml")
     paths = Paths(root)
     (root / "data" / "raw").mkdir(parents=True)
@@ -42,10 +45,6 @@ def dashboard_response_s(root: Path, entries: int, repeats: int) -> tuple[float,
 
     sys.path.insert(0, str(REPO))
     from tests.e2e.ledger.seed import seeded_entries
-
-    from lifecycle.config import load_params
-    from lifecycle.ledger.dashboard import make_server
-    from lifecycle.ledger.store import write_many_rows, writing
 
     params = load_params(REPO / "params.yaml")
     url = f"sqlite:///{root / 'big.db'}"

@@ -22,6 +22,14 @@ from typing import Any
 
 import yaml
 
+from lifecycle.config import load_params
+from lifecycle.env import apply_offline_defaults
+from lifecycle.orchestration import server
+from lifecycle.orchestration.dvc_record import record
+from lifecycle.orchestration.runner import DaskChoice, task_runner
+from lifecycle.paths import Paths
+from lifecycle.system import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", ".dvcignore", "src/lifecycle/train.py", "src/lifecycle/features.py",
@@ -47,10 +55,8 @@ def make_project(root: Path, dask_workers: int) -> Path:
 
 def plain(root: Path) -> None:
     """The lifecycle as library calls, in the order the flow runs them."""
+    # imported here, as in `flow`: each child pays for the imports of what it runs, no more
     from lifecycle import evaluate, features, ingest, monitor, train, validate
-    from lifecycle.config import load_params
-    from lifecycle.orchestration.dvc_record import record
-    from lifecycle.paths import Paths
 
     paths = Paths(root)
     params = load_params(root / "params.yaml")
@@ -112,10 +118,7 @@ def compare(work: Path, env: dict[str, str], repeats: int = 2) -> None:
 def fits(root: Path) -> tuple[float, float, float]:
     """Seconds for the fits: sequential, then on a 2-worker Dask cluster, cold and warm."""
     from lifecycle import features, ingest, train, validate
-    from lifecycle.config import load_params
     from lifecycle.orchestration.flows_train import fit_candidates_flow
-    from lifecycle.orchestration.runner import DaskChoice, task_runner
-    from lifecycle.paths import Paths
 
     paths = Paths(root)
     params = load_params(root / "params.yaml")
@@ -144,17 +147,13 @@ def fits(root: Path) -> tuple[float, float, float]:
 
 def main() -> None:
     """Both comparisons, printed with their ratios."""
-    from lifecycle.env import apply_offline_defaults
-    from lifecycle.orchestration import server
-    from lifecycle.paths import Paths
-
     apply_offline_defaults()
     work = Path(tempfile.mkdtemp(prefix="bench-orchestration-"))
     own = not os.environ.get("PREFECT_API_URL")
     home = Paths(work / "server")
     if own:
         (work / "server").mkdir()
-        found = server.start(home, port=_free_port(), timeout=240)
+        found = server.start(home, port=free_port(), timeout=240)
     else:
         found = server.status(home)
     env = {
@@ -176,15 +175,6 @@ def main() -> None:
         if own:
             server.stop(home)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _free_port() -> int:
-    """A free loopback port for the throwaway server."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":

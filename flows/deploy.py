@@ -4,13 +4,12 @@ Run: `uv run python flows/deploy.py`, then `uv run prefect worker start --pool l
 """
 
 from lifecycle.orchestration.deploy import deploy_all
+from lifecycle.orchestration.runtime import setup
+from lifecycle.orchestration.server import use_server
 
 
 def main() -> None:
     """Deploy from the project root (LIFECYCLE_HOME or the current folder)."""
-    from lifecycle.orchestration.runtime import setup
-    from lifecycle.orchestration.server import use_server
-
     params, paths = setup(None)
     server = use_server(paths)
     for name, deployment_id in deploy_all(params, paths).items():

@@ -142,7 +142,7 @@ def record_blocked(
     if run is not None:
         run.note = f"{run.note}; {decision.alert}" if run.note else decision.alert
         return run.key
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
 
     role = next(iter(params.staffing.roles))
     entry = log_hours(

@@ -382,7 +382,9 @@ def champion_version(params: Params, paths: Paths) -> str | None:
 
 def month_cost(start: datetime, end: datetime) -> float:
     """USD of every ledger entry that started in the month's time window."""
-    from lifecycle.ledger.store import iter_entries, tables, utc_naive
+    from lifecycle.ledger.models import utc_naive
+    from lifecycle.ledger.queries import iter_entries
+    from lifecycle.ledger.tables import tables
 
     _, entries, _ = tables()
     where = [entries.c.started_at >= utc_naive(start), entries.c.started_at < utc_naive(end)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle.config import Params, load_params
-from lifecycle.ledger.store import dispose_engines
+from lifecycle.ledger.session import dispose_engines
 from tests.support.postgres import postgres_url
 
 PARAMS_FILE = Path(__file__).resolve().parents[2] / "params.yaml"

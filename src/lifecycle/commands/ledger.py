@@ -17,9 +17,9 @@ from lifecycle.ledger import estimate as est
 from lifecycle.ledger import report as rep
 from lifecycle.ledger.dashboard import make_server
 from lifecycle.ledger.forecast import forecast
-from lifecycle.ledger.meter import log_hours
 from lifecycle.ledger.pricing import LedgerError
-from lifecycle.ledger.store import reconcile_crashed, reprice_all
+from lifecycle.ledger.queries import reconcile_crashed, reprice_all
+from lifecycle.ledger.record import log_hours
 
 if TYPE_CHECKING:
     from lifecycle.config import Params

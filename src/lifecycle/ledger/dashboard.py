@@ -21,8 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lifecycle.ledger.forecast import forecast
 from lifecycle.ledger.pricing import phases, str_keys
-from lifecycle.ledger.store import get_engine, tables
+from lifecycle.ledger.session import get_engine
+from lifecycle.ledger.tables import tables
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -59,8 +61,6 @@ def dashboard_data(
 ) -> dict[str, Any]:
     """Everything the page draws, from one grouped scan so 100,000 entries stay fast."""
     from sqlalchemy import func, select
-
-    from lifecycle.ledger.forecast import forecast
 
     _, t, _ = tables()
     fc = forecast(params, url, now)

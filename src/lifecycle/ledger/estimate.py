@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.ledger.pricing import LedgerError, phases, str_keys
+from lifecycle.ledger.report import console
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -88,8 +89,6 @@ def estimate(params: Params, actuals: dict[str, float] | None = None) -> list[Es
 def render(rows: list[EstimateRow]) -> None:
     """Print the estimate beside the actuals."""
     from rich.table import Table
-
-    from lifecycle.ledger.report import console
 
     table = Table(title="One-year estimate by phase (USD) beside the ledger's actuals")
     for col in ("phase", "months", "staff", "cloud", "data", "retrains", "estimate", "actual", "%"):

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.ledger.models import utc_naive
 from lifecycle.ledger.pricing import LedgerError, check_choice, phases, str_keys
-from lifecycle.ledger.store import get_engine, tables, utc_naive
+from lifecycle.ledger.session import get_engine
+from lifecycle.ledger.tables import tables
 
 if TYPE_CHECKING:
     from lifecycle.config import Params

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
-if TYPE_CHECKING:
-    from lifecycle.config import PriceSheet, ResourceRequest, StaffingParams
+from lifecycle.config import Phase, PriceSheet, ResourceRequest, StaffingParams
 
 KINDS = ("flow", "task", "dvc_stage", "serving", "human", "job")
 TRIGGERS = ("schedule", "event", "drift", "manual", "ci")
-STATUSES = ("running", "succeeded", "failed", "crashed")
 GB = 1024**3
 HOUR = 3600.0
 
@@ -22,8 +20,6 @@ class LedgerError(ValueError):
 
 def phases() -> tuple[str, ...]:
     """The project phases params know (kept in config so there is one list)."""
-    from lifecycle.config import Phase
-
     return tuple(get_args(Phase))
 
 

@@ -10,8 +10,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.ledger.models import LINK_FIELDS
 from lifecycle.ledger.pricing import KINDS, LedgerError, check_choice, phases
-from lifecycle.ledger.store import LINK_FIELDS, get_engine, tables
+from lifecycle.ledger.session import get_engine
+from lifecycle.ledger.tables import tables
 
 if TYPE_CHECKING:
     from rich.console import Console

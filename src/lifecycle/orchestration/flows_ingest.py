@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.results import IngestFlowResult
-from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import dvc_record_task, ingest_task, split_task, validate_task
 from lifecycle.validate import ValidationFailedError
 from lifecycle.versioning import dvc_md5
@@ -19,9 +18,8 @@ def ingest_flow(
     params_file: str | None = None, trigger: str = "manual", phase: str = "development"
 ) -> IngestFlowResult:
     """A batch that fails validation is quarantined and fails the flow: nothing downstream runs."""
-    params, paths = setup(params_file)
-    tag_run("stage:ingest", f"trigger:{trigger}")
-    with ledger("ingest", phase, trigger, params, paths) as run:
+    with stage_run("ingest", phase, trigger, params_file) as stage, stage.ledger() as run:
+        params, paths = stage.params, stage.paths
         raw = ingest_task(params, paths)
         try:
             validate_task(params, paths)
@@ -33,8 +31,6 @@ def ingest_flow(
         data_version = dvc_md5(paths.validated)
         run.link(data_version=data_version)
         stages = dvc_record_task(paths, STAGES)
-    cost = cost_of(run)
-    publish_cost("ingest", cost)
     return IngestFlowResult(
         rows=raw.rows,
         reference_rows=raw.reference_rows,
@@ -44,5 +40,5 @@ def ingest_flow(
         holdout_rows=parts.holdout_rows,
         data_version=data_version,
         dvc_stages=stages,
-        cost=cost,
+        cost=stage.cost,
     )

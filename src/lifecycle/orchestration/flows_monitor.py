@@ -9,20 +9,20 @@ from prefect.events import emit_event
 
 from lifecycle.config import Params
 from lifecycle.monitor import DriftReport
-from lifecycle.orchestration.artifacts import publish_cost, publish_drift
+from lifecycle.orchestration.artifacts import publish_drift
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
+from lifecycle.orchestration.flows_retrain import retrain_flow
 from lifecycle.orchestration.results import MonitorFlowResult
-from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import decide_retrain_task, drift_task, io_task, labels_task
 from lifecycle.paths import Paths
+from lifecycle.registry import CHAMPION, version_by_alias
 from lifecycle.retrain import RetrainDecision, record_blocked
 
 
 @io_task("champion-version")
 def champion_task(params: Params, paths: Paths) -> str | None:
     """The version @champion points at, if any."""
-    from lifecycle.registry import CHAMPION, version_by_alias
-
     found = version_by_alias(paths, params.mlflow.model_name, CHAMPION)
     return None if found is None else str(found.version)
 
@@ -62,10 +62,9 @@ def monitor_flow(
     """
     if emit and run_retrain:
         raise ValueError("monitor: emit and run_retrain together would retrain twice; pick one")
-    params, paths = setup(params_file)
-    tag_run("stage:monitor", f"trigger:{trigger}")
     where = Path(window) if window else None
-    with ledger("monitor", phase, trigger, params, paths) as run:
+    with stage_run("monitor", phase, trigger, params_file) as stage, stage.ledger() as run:
+        params, paths = stage.params, stage.paths
         champion = champion_task(params, paths)
         model = "champion" if champion else None
         outcome = drift_task(params, paths, where, month, scenario, model)
@@ -81,14 +80,8 @@ def monitor_flow(
         emitted = emit and found
         if emitted:
             emit_drift(params, report, decision)
-    if champion:
-        tag_run(f"model:v{champion}")
-    cost = cost_of(run)
-    publish_cost("monitor", cost)
     again = None
     if run_retrain and decision.retrain:
-        from lifecycle.orchestration.flows_retrain import retrain_flow
-
         again = retrain_flow(
             params_file, window=report.window, reasons=list(decision.reasons), trigger="drift"
         )
@@ -103,6 +96,6 @@ def monitor_flow(
         report=str(outcome.json_path),
         event_emitted=emitted,
         model_version=champion,
-        cost=cost,
+        cost=stage.cost,
         retrained=again,
     )

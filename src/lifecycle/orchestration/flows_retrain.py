@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.flows_train import train_flow
 from lifecycle.orchestration.results import RetrainFlowResult
-from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import dvc_record_task, refresh_data_task
 from lifecycle.pipeline_state import kept_aside
 
@@ -27,23 +26,21 @@ def retrain_flow(
     When the challenger is not promoted (or anything fails), the champion's data, reference
     and reports are put back, so monitoring keeps judging against what the champion knows.
     """
-    params, paths = setup(params_file)
-    tag_run("stage:retrain", f"trigger:{trigger}")
     why = tuple(reasons or ())
-    with kept_aside(paths) as state:  # the champion's data comes back unless the retrain wins
-        with ledger("retrain", phase, trigger, params, paths) as run:
-            run.charge("retrain_review")
-            data = refresh_data_task(params, paths)
-            if data.source != "unchanged":
-                dvc_record_task(paths, STAGES)
-            run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
-        cost = cost_of(run)
-        trained = train_flow(params_file, trigger=trigger, phase=phase)
-        if trained.champion_version == trained.challenger_version:
-            state.keep()
-    tag_run(f"model:v{trained.champion_version or trained.challenger_version}")
-    publish_cost("retrain", cost)
+    with stage_run("retrain", phase, trigger, params_file) as stage:
+        # the champion's data comes back unless the retrain wins
+        with kept_aside(stage.paths) as state:
+            with stage.ledger() as run:  # the review and the new data; train is priced apart
+                run.charge("retrain_review")
+                data = refresh_data_task(stage.params, stage.paths)
+                if data.source != "unchanged":
+                    dvc_record_task(stage.paths, STAGES)
+                run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
+            trained = train_flow(params_file, trigger=trigger, phase=phase)
+            if trained.champion_version == trained.challenger_version:
+                state.keep()
+        stage.model_version = trained.champion_version or trained.challenger_version
     return RetrainFlowResult(
-        window=window, reasons=why, train=trained, cost=cost, data_source=data.source,
+        window=window, reasons=why, train=trained, cost=stage.cost, data_source=data.source,
         data_rows=data.rows, new_rows=data.new_rows,
     )  # fmt: skip

@@ -5,10 +5,10 @@ from __future__ import annotations
 from prefect import flow
 
 from lifecycle.config import Params
-from lifecycle.orchestration.artifacts import publish_cost, publish_evaluation
+from lifecycle.orchestration.artifacts import publish_evaluation
 from lifecycle.orchestration.results import FitOutcome, TrainFlowResult
 from lifecycle.orchestration.runner import fit_runner
-from lifecycle.orchestration.runtime import cost_of, ledger, setup, tag_run
+from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import (
     context_task,
     dvc_record_task,
@@ -21,7 +21,7 @@ from lifecycle.orchestration.tasks import (
     train_report_task,
 )
 from lifecycle.paths import Paths
-from lifecycle.train import TrainContext
+from lifecycle.train import TrainContext, TrainResult
 
 STAGES = ("train", "evaluate")
 
@@ -39,22 +39,26 @@ def fit_candidates(params: Params, paths: Paths, ctx: TrainContext) -> tuple[Fit
     return fit_candidates_flow.with_options(task_runner=runner)(params, paths, ctx)
 
 
+def challenger(
+    params: Params, paths: Paths, ctx: TrainContext
+) -> tuple[tuple[FitOutcome, ...], TrainResult]:
+    """The version trained on the same data and params if one exists, else the best new fit."""
+    found = find_registered_task(params, paths, ctx.fingerprint)
+    if found is not None:
+        return (), reuse_task(found, params, paths, ctx)
+    fits = fit_candidates(params, paths, ctx)
+    return fits, register_task([f.result for f in fits], params, paths, ctx)
+
+
 @flow(name="train")
 def train_flow(
     params_file: str | None = None, trigger: str = "manual", phase: str = "development"
 ) -> TrainFlowResult:
     """Train, then evaluate and promote; a failed fit stops the flow before any alias moves."""
-    params, paths = setup(params_file)
-    tag_run("stage:train", f"trigger:{trigger}")
-    with ledger("train", phase, trigger, params, paths) as run:
+    with stage_run("train", phase, trigger, params_file) as stage, stage.ledger() as run:
+        params, paths = stage.params, stage.paths
         ctx = context_task(params, paths)
-        found = find_registered_task(params, paths, ctx.fingerprint)
-        fits: tuple[FitOutcome, ...] = ()
-        if found is None:
-            fits = fit_candidates(params, paths, ctx)
-            trained = register_task([f.result for f in fits], params, paths, ctx)
-        else:
-            trained = reuse_task(found, params, paths, ctx)
+        fits, trained = challenger(params, paths, ctx)
         train_report_task(trained, paths)
         decision = evaluate_task(params, paths)
         champion = promote_task(decision, params, paths)
@@ -67,9 +71,6 @@ def train_flow(
         )
         publish_evaluation(decision, fits, ctx.experiment_id, trained.run_id)
         stages = dvc_record_task(paths, STAGES)
-    tag_run(f"model:v{champion or trained.version}")
-    cost = cost_of(run)
-    publish_cost("train", cost)
     return TrainFlowResult(
         model_name=trained.model_name,
         challenger_version=trained.version,
@@ -80,5 +81,5 @@ def train_flow(
         data_version=ctx.data_version,
         fits=fits,
         dvc_stages=stages,
-        cost=cost,
+        cost=stage.cost,
     )

@@ -1,10 +1,8 @@
-"""What every flow does around its work: params, tags on its run, its ledger entry."""
+"""What a flow asks of its Prefect run: the params and paths it works with, its id, its tags."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from prefect.client.orchestration import get_client
@@ -12,11 +10,7 @@ from prefect.runtime import flow_run
 
 from lifecycle.config import Params, load_params
 from lifecycle.env import apply_offline_defaults
-from lifecycle.ledger.meter import MeteredRun, metered
-from lifecycle.orchestration.results import Cost
 from lifecycle.paths import Paths
-
-TRIGGERS = ("schedule", "event", "manual", "drift", "ci")
 
 
 def setup(params_file: str | None) -> tuple[Params, Paths]:
@@ -39,28 +33,3 @@ def tag_run(*tags: str) -> None:
         current = client.read_flow_run(flow_run.get_id())  # type: ignore[arg-type]
         merged = list(dict.fromkeys([*current.tags, *tags]))
         client.update_flow_run(current.id, tags=merged)
-
-
-@contextmanager
-def ledger(
-    name: str, phase: str, trigger: str, params: Params, paths: Paths
-) -> Iterator[MeteredRun]:
-    """This flow run's ledger entry (failures included), linked to the Prefect run."""
-    with metered(
-        "flow",
-        name,
-        phase,
-        trigger,
-        links={"prefect_flow_run_id": run_id()},
-        params=params,
-        paths=paths,
-    ) as run:
-        yield run
-
-
-def cost_of(run: MeteredRun) -> Cost:
-    """The priced entry the meter wrote when the block closed."""
-    entry = run.entry
-    if entry is None:
-        return Cost(run.key, 0.0, 0.0, 0.0)
-    return Cost(entry.key, entry.total_usd, entry.compute_usd, entry.staff_usd)

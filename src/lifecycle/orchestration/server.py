@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from lifecycle.env import OFFLINE_DEFAULTS
 from lifecycle.paths import Paths
 
 DEFAULT_PORT = 4200
@@ -102,8 +103,6 @@ def status(paths: Paths, port: int | None = None) -> ServerStatus:
 
 def server_env(paths: Paths, port: int) -> dict[str, str]:
     """The environment of the server process: project PREFECT_HOME, offline, the chosen port."""
-    from lifecycle.env import OFFLINE_DEFAULTS
-
     env = {**OFFLINE_DEFAULTS, **os.environ}
     env.pop("PREFECT_API_URL", None)
     env["PREFECT_HOME"] = str(prefect_home(paths))

@@ -84,7 +84,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The uvicorn factory (`--factory lifecycle.serve.app:app_from_env`): settings from env."""
-    from lifecycle.env import apply_offline_defaults
     from lifecycle.serve.threads import one_model_thread
 
     apply_offline_defaults()

@@ -23,7 +23,7 @@ import orjson
 from fastapi import Response
 
 from lifecycle.config import Params, load_params
-from lifecycle.ledger.meter import record_serving_period
+from lifecycle.ledger.record import record_serving_period
 from lifecycle.monitor import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir

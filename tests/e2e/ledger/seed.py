@@ -6,9 +6,12 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from lifecycle.config import Params
-from lifecycle.ledger.meter import MeteredRun, build_entry, record_serving_period
+from lifecycle.ledger.meter import MeteredRun, build_entry
+from lifecycle.ledger.models import LedgerEntry
 from lifecycle.ledger.pricing import Usage
-from lifecycle.ledger.store import LedgerEntry, get_engine, write_rows
+from lifecycle.ledger.queries import write_rows
+from lifecycle.ledger.record import record_serving_period
+from lifecycle.ledger.session import get_engine
 
 FLOWS = (("flow", "monitor"), ("flow", "retrain"), ("dvc_stage", "train"), ("dvc_stage", "ingest"))
 

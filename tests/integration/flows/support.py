@@ -131,7 +131,7 @@ def in_project(root: Path) -> Iterator[None]:
         DASK_SCHEDULER_ADDRESS=None,
     ):
         yield
-    from lifecycle.ledger.store import dispose_engines
+    from lifecycle.ledger.session import dispose_engines
 
     dispose_engines()
 
@@ -148,6 +148,6 @@ def flow_run_tags(flow_run_id: str) -> list[str]:
 
 def ledger_entries(root: Path) -> list[Any]:
     """Every ledger entry of a project."""
-    from lifecycle.ledger.store import iter_entries
+    from lifecycle.ledger.queries import iter_entries
 
     return list(iter_entries(f"sqlite:///{root / 'ledger.db'}"))

@@ -56,7 +56,7 @@ def test_production_waits_for_an_approval(release_project: Make) -> None:
     assert c.get_run(mv.run_id).data.tags["release.approved_by"] == "Alice Martin"
 
     # the review is charged to the ledger: one job entry with the promotion_review activity
-    from lifecycle.ledger.store import iter_entries
+    from lifecycle.ledger.queries import iter_entries
 
     entries = [e for e in iter_entries() if e.name == "approve"]
     assert len(entries) == 1 and entries[0].key == done.ledger_key
@@ -78,7 +78,7 @@ def test_gated_challenger_goes_straight_through_without_required_approval(
     assert version_in(params, paths, "production") == first.version
     tags = client(paths).get_model_version(name, first.version).tags
     assert tags["approved_by"] == AUTO and tags["promotion.decision"] == "promoted"
-    from lifecycle.ledger.store import iter_entries
+    from lifecycle.ledger.queries import iter_entries
 
     assert not [e for e in iter_entries() if e.name == "approve"]  # nobody reviewed: no charge
 

@@ -85,7 +85,7 @@ def reproduced(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     print(f"scale-out dvc repro: {seconds:.1f} s")
     name = yaml.safe_load((root / "params.yaml").read_text())["mlflow"]["model_name"]
     yield Reproduced(root, env, name, seconds)
-    from lifecycle.ledger.store import dispose_engines
+    from lifecycle.ledger.session import dispose_engines
 
     dispose_engines()
 

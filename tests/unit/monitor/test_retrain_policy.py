@@ -128,7 +128,7 @@ def test_bad_labelled_rows_is_a_clear_error(params: Params, calm_report: DriftRe
 def test_blocked_decision_becomes_a_ledger_note(
     params: Params, drift_report: DriftReport, tmp_path: Any
 ) -> None:
-    from lifecycle.ledger.store import iter_entries
+    from lifecycle.ledger.queries import iter_entries
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     decision = decide_retrain(drift_report, 10_000, params, Guard(False))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lifecycle.config import Params, parse_params
-from lifecycle.ledger.store import LedgerEntry
+from lifecycle.ledger.models import LedgerEntry
 
 # one core-hour costs $1 and memory is free, so a run's compute is its wall time in hours
 UNIT_PRICES = {"cpu_core_hour": 1.0, "ram_gb_hour": 0.0, "gpu_hour": 0.0, "storage_gb_month": 0.0}
@@ -38,7 +38,7 @@ def unit_params(params: Params) -> Params:
 @pytest.fixture
 def url(tmp_path: Path) -> Iterator[str]:
     """A fresh SQLite ledger; pooled connections closed afterwards."""
-    from lifecycle.ledger.store import dispose_engines
+    from lifecycle.ledger.session import dispose_engines
 
     yield f"sqlite:///{tmp_path / 'ledger.db'}"
     dispose_engines()
@@ -65,7 +65,7 @@ def _run(
     """Store one finished flow run with a controlled start and wall time."""
     from lifecycle.ledger.meter import MeteredRun, build_entry
     from lifecycle.ledger.pricing import Usage
-    from lifecycle.ledger.store import write_entry
+    from lifecycle.ledger.queries import write_entry
 
     run = MeteredRun(key, "flow", name, phase, trigger, params)
     run.link(model_version=model_version)
@@ -85,7 +85,7 @@ def _run(
 @pytest.fixture
 def seeded(unit_params: Params, url: str) -> dict[str, LedgerEntry]:
     """Flows, serving periods and logged hours across two months, phases and model versions."""
-    from lifecycle.ledger.meter import log_hours, record_serving_period
+    from lifecycle.ledger.record import log_hours, record_serving_period
 
     p = unit_params
     out = {

@@ -1,4 +1,4 @@
-"""Metering agrees with the OS: CPU of the process and its children, peak memory, storage."""
+"""Metering agrees with the OS (CPU, peak memory, storage); failed and crashed runs are recorded."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from lifecycle.config import Params
 from lifecycle.ledger.meter import metered
-from lifecycle.ledger.store import get_entry
+from lifecycle.ledger.queries import get_entry
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -127,25 +127,23 @@ def test_links_and_git_commit_are_recorded(
     assert entry.links["git_commit"] == "a" * 40
 
 
-@pytest.mark.slow
-def test_mlflow_run_gets_the_cost_tags(
-    params: Params, sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A run linked to an MLflow run leaves cost.* and ledger.key tags on it."""
-    uri = f"sqlite:///{project_root / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    from mlflow.tracking import MlflowClient
-
-    # explicit URI: an earlier test in this process may have set MLflow's global one
-    client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("ledger-test")
-    mlrun = client.create_run(exp)
-    with metered("flow", "train", "development", "manual", params=params, url=sqlite_url) as run:
-        run.link(mlflow_run_id=mlrun.info.run_id)
-        run.charge("promotion_review")
-    tags = client.get_run(mlrun.info.run_id).data.tags
-    assert run.entry is not None
-    assert tags["ledger.key"] == run.key
-    assert float(tags["cost.total_usd"]) == pytest.approx(run.entry.total_usd, abs=1e-5)
-    assert float(tags["cost.staff_usd"]) == pytest.approx(run.entry.staff_usd)
+def test_failed_and_crashed_runs_are_recorded(params: Params, ledger_url: str) -> None:
+    """An exception is stored as failed, an interrupt as crashed, and both re-raised."""
+    with (
+        pytest.raises(ZeroDivisionError),
+        metered("flow", "ingest", "maintenance", "schedule", params=params, url=ledger_url) as run,
+    ):
+        _ = 1 / 0
+    with (
+        pytest.raises(KeyboardInterrupt),
+        metered("flow", "ingest", "maintenance", "schedule", params=params, url=ledger_url) as run2,
+    ):
+        raise KeyboardInterrupt
+    failed, crashed = get_entry(run.key, ledger_url), get_entry(run2.key, ledger_url)
+    assert failed is not None
+    assert failed.status == "failed"
+    assert failed.error is not None
+    assert "ZeroDivisionError" in failed.error
+    assert crashed is not None
+    assert crashed.status == "crashed"
+    assert failed.compute_usd > 0

@@ -90,7 +90,7 @@ def test_retrains_without_review_activities_cost_their_compute(params: Params) -
 @pytest.fixture
 def url(tmp_path: Path) -> Iterator[str]:
     """A fresh SQLite ledger; pooled connections closed afterwards."""
-    from lifecycle.ledger.store import dispose_engines
+    from lifecycle.ledger.session import dispose_engines
 
     yield f"sqlite:///{tmp_path / 'ledger.db'}"
     dispose_engines()
@@ -101,7 +101,7 @@ def test_actuals_from_the_ledger_sit_beside_the_estimate(
 ) -> None:
     """Logged work shows as each phase's actual and its share of the estimate, total included."""
     from lifecycle.ledger.estimate import _total, estimate, render
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
     from lifecycle.ledger.report import summarize
 
     p = _params(params)

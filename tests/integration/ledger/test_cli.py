@@ -57,9 +57,10 @@ def _assert_clear_error(result: Result, *needles: str) -> None:
 
 def _seed(url: str | None = None) -> None:
     """Flows, serving and hours on fixed days: two phases, two model versions, a drift retrain."""
-    from lifecycle.ledger.meter import MeteredRun, build_entry, log_hours, record_serving_period
+    from lifecycle.ledger.meter import MeteredRun, build_entry
     from lifecycle.ledger.pricing import Usage
-    from lifecycle.ledger.store import write_entry
+    from lifecycle.ledger.queries import write_entry
+    from lifecycle.ledger.record import log_hours, record_serving_period
 
     p = _params()
     flows = [  # key, name, phase, trigger, day, model version
@@ -135,7 +136,7 @@ def test_report_exports_csv_and_json_with_the_same_rows(project: Path, tmp_path:
 
 def test_report_summary_carries_tco_per_1k_and_drift(project: Path) -> None:
     """The JSON summary has cost per model version, per 1,000 predictions and drift retrains."""
-    from lifecycle.ledger.store import get_entry
+    from lifecycle.ledger.queries import get_entry
 
     _seed()
     summary = _report_json()["summary"]
@@ -267,7 +268,7 @@ def _budget(project: Path, maintenance_usd: float) -> None:
 
 def test_budget_fail_on_alert_exits_1_only_when_an_alert_fires(project: Path) -> None:
     """Under the line: exit 0 with the flag; past it: the alert is printed and exit is 1."""
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
 
     rate = _params().staffing.roles["annotator"]
     log_hours("annotator", 10.0, phase="maintenance",
@@ -312,7 +313,7 @@ def test_reconcile_marks_a_dead_runs_entry_as_crashed(project: Path) -> None:
 
     from lifecycle.ledger.meter import MeteredRun, build_entry
     from lifecycle.ledger.pricing import Usage
-    from lifecycle.ledger.store import get_entry, write_entry
+    from lifecycle.ledger.queries import get_entry, write_entry
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip

@@ -1,13 +1,15 @@
-"""A metered run puts its cost and ledger key on its Prefect flow run, on a real Prefect server."""
+"""A metered run puts its cost and ledger key on its Prefect flow run and its MLflow run."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from lifecycle.config import Params
+from lifecycle.ledger.meter import metered
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +84,7 @@ def test_a_run_metered_inside_a_flow_finds_and_tags_its_flow_run(
     from prefect.runtime import flow_run
 
     from lifecycle.ledger.meter import metered
-    from lifecycle.ledger.store import get_entry
+    from lifecycle.ledger.queries import get_entry
 
     @flow(name="ledger-tag-inside")
     def inside() -> str:
@@ -105,7 +107,8 @@ def test_retagging_replaces_the_cost_and_keeps_other_tags(
     """A re-priced entry's tags replace the old cost tags; the run's own tags stay."""
     import dataclasses
 
-    from lifecycle.ledger.meter import metered, tag_runs
+    from lifecycle.ledger.meter import metered
+    from lifecycle.ledger.tags import tag_runs
 
     with metered("flow", "probe", "maintenance", "manual", run_key="retag", params=params,
                  url=sqlite_url, measure_storage=False) as run:  # fmt: skip
@@ -138,3 +141,27 @@ def test_without_a_prefect_api_nothing_is_tagged_and_the_run_still_succeeds(
         pass
     assert run.entry is not None and run.entry.status == "succeeded"
     assert f"flow run {fake_id} not tagged" in caplog.text
+
+
+@pytest.mark.slow
+def test_mlflow_run_gets_the_cost_tags(
+    params: Params, sqlite_url: str, project_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run linked to an MLflow run leaves cost.* and ledger.key tags on it."""
+    uri = f"sqlite:///{project_root / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow.tracking import MlflowClient
+
+    # explicit URI: an earlier test in this process may have set MLflow's global one
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment("ledger-test")
+    mlrun = client.create_run(exp)
+    with metered("flow", "train", "development", "manual", params=params, url=sqlite_url) as run:
+        run.link(mlflow_run_id=mlrun.info.run_id)
+        run.charge("promotion_review")
+    tags = client.get_run(mlrun.info.run_id).data.tags
+    assert run.entry is not None
+    assert tags["ledger.key"] == run.key
+    assert float(tags["cost.total_usd"]) == pytest.approx(run.entry.total_usd, abs=1e-5)
+    assert float(tags["cost.staff_usd"]) == pytest.approx(run.entry.staff_usd)

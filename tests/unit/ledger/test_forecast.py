@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lifecycle.config import Params, parse_params
-from lifecycle.ledger.store import LedgerEntry
+from lifecycle.ledger.models import LedgerEntry
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)  # 14.5 days into a 30-day month
 DPM = 365.25 / 12
@@ -37,7 +37,7 @@ def _params(base: Params, **budget: Any) -> Params:
 @pytest.fixture
 def url(tmp_path: Path) -> Iterator[str]:
     """A fresh SQLite ledger; pooled connections closed afterwards."""
-    from lifecycle.ledger.store import dispose_engines
+    from lifecycle.ledger.session import dispose_engines
 
     yield f"sqlite:///{tmp_path / 'ledger.db'}"
     dispose_engines()
@@ -49,7 +49,7 @@ def _flow(
     """Store one finished flow run of a controlled start and wall time."""
     from lifecycle.ledger.meter import MeteredRun, build_entry
     from lifecycle.ledger.pricing import Usage
-    from lifecycle.ledger.store import write_entry
+    from lifecycle.ledger.queries import write_entry
 
     run = MeteredRun(key, "flow", name, phase, "schedule", params)
     if name == "retrain":
@@ -69,7 +69,7 @@ def _seed(params: Params, url: str) -> None:
     The first entry is exactly 30 days before NOW, so the measured window is 30 days; one run
     older than the 90-day lookback and one after NOW must not count.
     """
-    from lifecycle.ledger.meter import log_hours, record_serving_period
+    from lifecycle.ledger.record import log_hours, record_serving_period
 
     for k in range(1, 31):
         _flow(params, url, f"monitor-{k}", "monitor", "maintenance", NOW - timedelta(days=k), 1.0)
@@ -192,7 +192,7 @@ def test_alert_fires_exactly_when_the_forecast_passes_the_share_of_budget(
 def test_spend_already_past_the_budget_alerts(params: Params, url: str) -> None:
     """Money spent this month beyond the line alerts even when the forecast is under it."""
     from lifecycle.ledger.forecast import forecast
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
 
     p = _params(params, monthly_usd={"maintenance": 3000.0})
     # 100 h of labelling ($3,000) on March 20th and June 1st: the 87-day rate is about $2,100 a
@@ -288,7 +288,7 @@ def test_guard_refuses_when_the_budget_is_already_gone(params: Params, url: str)
 def test_guard_counts_only_this_month_and_this_phase(params: Params, url: str) -> None:
     """Last month's spend and other phases' spend leave this phase's budget untouched."""
     from lifecycle.ledger.forecast import budget_guard
-    from lifecycle.ledger.meter import log_hours
+    from lifecycle.ledger.record import log_hours
 
     p = _params(params, monthly_usd={"maintenance": 100.0, "development": 100.0})
     log_hours("annotator", 10.0, phase="maintenance", day=datetime(2024, 5, 31, tzinfo=UTC),

@@ -1,0 +1,100 @@
+"""What the ledger stores: one entry per run of anything that costs money, as a plain dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lifecycle.config import Params, ResourceRequest
+from lifecycle.ledger.pricing import (
+    ComputeCost,
+    StaffLine,
+    Usage,
+    price_compute,
+    price_sheet_id,
+    staff_line,
+)
+
+LINK_FIELDS = (
+    "prefect_flow_run_id",
+    "mlflow_run_id",
+    "data_version",
+    "model_version",
+    "git_commit",
+)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Store every time as naive UTC so SQLite and PostgreSQL give back the same value."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@dataclass
+class LedgerEntry:
+    """One run of anything that costs money, with its usage, links and priced cost."""
+
+    key: str
+    kind: str
+    name: str
+    phase: str
+    trigger: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    usage: Usage
+    request_cpu_cores: float
+    request_memory_gb: float
+    request_gpus: float = 0.0
+    predictions: int = 0
+    links: dict[str, str | None] = field(default_factory=dict)
+    staff: tuple[StaffLine, ...] = ()
+    cost: ComputeCost = field(default_factory=lambda: ComputeCost(0.0, 0.0, 0.0, 0.0))
+    price_sheet: str = ""
+    host: str = ""
+    pid: int = 0
+    error: str | None = None
+    note: str | None = None
+
+    @property
+    def staff_usd(self) -> float:
+        """Human work charged on this entry."""
+        return sum(line.usd for line in self.staff)
+
+    @property
+    def compute_usd(self) -> float:
+        """Machines and disks for this entry."""
+        return self.cost.compute_usd
+
+    @property
+    def total_usd(self) -> float:
+        """Everything this entry cost."""
+        return self.compute_usd + self.staff_usd
+
+    def reprice(self, params: Params) -> LedgerEntry:
+        """The same usage and hours under params' prices and rates."""
+        request = ResourceRequest(
+            cpu_cores=self.request_cpu_cores,
+            memory_gb=self.request_memory_gb,
+            gpus=self.request_gpus,
+        )
+        staff = tuple(
+            staff_line(s.activity, params.staffing, hours=s.hours, role=s.role) for s in self.staff
+        )
+        return dataclasses.replace(
+            self,
+            cost=price_compute(self.usage, request, params.prices),
+            staff=staff,
+            price_sheet=price_sheet_id(params),
+        )
+
+    def tags(self) -> dict[str, str]:
+        """The cost tags set on the Prefect and MLflow runs this entry links to."""
+        return {
+            "cost.compute_usd": f"{self.compute_usd:.6f}",
+            "cost.staff_usd": f"{self.staff_usd:.2f}",
+            "cost.total_usd": f"{self.total_usd:.6f}",
+            "ledger.key": self.key,
+        }

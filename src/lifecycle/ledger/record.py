@@ -1,0 +1,90 @@
+"""Entries written from figures rather than metered: serving periods and hours of human work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from lifecycle.config import Params, load_params
+from lifecycle.ledger.meter import MeteredRun, build_entry, check_run
+from lifecycle.ledger.models import LedgerEntry
+from lifecycle.ledger.pricing import LedgerError, Usage, check_choice, phases, staff_line
+from lifecycle.ledger.queries import write_entry
+
+
+def record_serving_period(
+    start: datetime,
+    end: datetime,
+    predictions: int,
+    *,
+    name: str = "api",
+    phase: str = "deployment",
+    trigger: str = "schedule",
+    cpu_seconds: float = 0.0,
+    peak_memory_bytes: int = 0,
+    model_version: str | None = None,
+    run_key: str | None = None,
+    params: Params | None = None,
+    url: str | None = None,
+) -> LedgerEntry:
+    """Record a period of serving uptime and its prediction count (idempotent per period)."""
+    check_run("serving", phase, trigger)
+    if end < start:
+        raise LedgerError(f"end = {end.isoformat()}: must not be before start {start.isoformat()}")
+    if predictions < 0:
+        raise LedgerError(f"predictions = {predictions}: must be >= 0")
+    if params is None:
+        params = load_params()
+    start_utc = start if start.tzinfo else start.replace(tzinfo=UTC)
+    run = MeteredRun(
+        key=run_key or f"serving:{name}:{start_utc.astimezone(UTC).isoformat()}",
+        kind="serving",
+        name=name,
+        phase=phase,
+        trigger=trigger,
+        params=params,
+        predictions=predictions,
+    )
+    run.link(model_version=model_version)
+    usage = Usage(
+        wall_seconds=(end - start).total_seconds(),
+        cpu_seconds=cpu_seconds,
+        peak_memory_bytes=peak_memory_bytes,
+    )
+    entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
+    return write_entry(entry, url)
+
+
+def log_hours(
+    role: str,
+    hours: float,
+    *,
+    phase: str,
+    activity: str = "work",
+    day: datetime | None = None,
+    note: str | None = None,
+    run_key: str | None = None,
+    params: Params | None = None,
+    url: str | None = None,
+) -> LedgerEntry:
+    """Record human work no run sees (exploration, labelling, meetings) as its own entry."""
+    check_choice("phase", phase, phases())
+    if params is None:
+        params = load_params()
+    if not hours >= 0:
+        raise LedgerError(f"hours = {hours!r}: must be a number >= 0")
+    line = staff_line(activity, params.staffing, hours=hours, role=role)
+    when = day or datetime.now(UTC)
+    run = MeteredRun(
+        key=run_key or f"human:{activity}:{uuid.uuid4().hex}",
+        kind="human",
+        name=activity,
+        phase=phase,
+        trigger="manual",
+        params=params,
+        staff=[line],
+        note=note,
+    )
+    zero = Usage(0.0, 0.0, 0)
+    entry = build_entry(run, status="succeeded", started_at=when, ended_at=when, usage=zero)
+    return write_entry(entry, url)
