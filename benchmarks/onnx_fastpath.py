@@ -66,7 +66,7 @@ def onnx_scorer(blob: bytes, params: Any, threads: int) -> Callable[[Sequence[Ro
             feed[c] = np.array(values, dtype=np.float64).reshape(-1, 1)  # None -> NaN
         for c, values in zip(categorical, columns[split:], strict=True):
             col = np.array(values, dtype=object)
-            col[np.equal(col, None)] = ""  # the graph's string imputers look for ''
+            col[[v is None for v in values]] = ""  # the graph's string imputers look for ''
             feed[c] = col.reshape(-1, 1)
         return session.run(output, feed)[0][:, 1].astype(np.float64)
 
@@ -210,8 +210,12 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, family, singles, large in table:
         for size, got, unit in (("1 record", singles, "calls/s"), (f"{args.rows:,}", large, "")):
-            rate = (lambda s: 1 / s) if unit else (lambda s: args.rows / s)
+            per = 1 if unit else args.rows
             unit = unit or "rows/s"
+
+            def rate(seconds: float, per: int = per) -> float:
+                return per / seconds
+
             if "onnx" in got:
                 ratio = got["fast"] / got["onnx"]
                 verdict = "yes" if ratio >= BAR else "no"
