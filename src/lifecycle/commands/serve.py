@@ -18,6 +18,7 @@ from lifecycle.env import apply_offline_defaults
 from lifecycle.paths import Paths
 from lifecycle.registry import RegistryError
 from lifecycle.serve.threads import one_model_thread
+from lifecycle.settings import get_settings
 
 ParamsOpt = Annotated[
     Path | None,
@@ -38,8 +39,8 @@ def serve(
     one_model_thread()
     if params is not None:
         os.environ["LIFECYCLE_PARAMS"] = str(params)
-    bind = host or os.environ.get("LIFECYCLE_HOST", "127.0.0.1")
-    port = port or int(os.environ.get("LIFECYCLE_PORT", "8000"))
+    bind = host or get_settings().host
+    port = port or get_settings().port
     uvicorn.run(
         "lifecycle.serve.app:app_from_env",
         factory=True,
@@ -47,7 +48,7 @@ def serve(
         port=port,
         workers=workers,
         timeout_graceful_shutdown=30,
-        log_level=os.environ.get("LIFECYCLE_LOG_LEVEL", "info").lower(),
+        log_level=get_settings().log_level.lower(),
     )
 
 

@@ -13,7 +13,6 @@ import binascii
 import hmac
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from http import HTTPStatus
@@ -25,6 +24,7 @@ from lifecycle.ledger.forecast import forecast
 from lifecycle.ledger.pricing import phases, str_keys
 from lifecycle.ledger.session import get_engine
 from lifecycle.ledger.tables import tables
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -48,8 +48,8 @@ def page_html() -> bytes:
 
 def run_links(prefect_id: str | None, mlflow_id: str | None) -> dict[str, str | None]:
     """Links to a run in the Prefect and MLflow UIs (base URLs from the environment)."""
-    prefect = os.environ.get("PREFECT_UI_URL", "http://127.0.0.1:4200").rstrip("/")
-    mlflow = os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+    prefect = get_settings().prefect_ui_url.rstrip("/")
+    mlflow = get_settings().mlflow_ui_url.rstrip("/")
     return {
         "prefect": f"{prefect}/runs/flow-run/{prefect_id}" if prefect_id else None,
         "mlflow": f"{mlflow}/#/runs/{mlflow_id}" if mlflow_id else None,
@@ -176,10 +176,10 @@ def dashboard_data(
 
 def env_tokens() -> tuple[str, ...]:
     """The tokens the dashboard accepts: none (open) unless a viewer token is configured."""
-    viewer = os.environ.get("LIFECYCLE_VIEWER_TOKEN")
+    viewer = get_settings().viewer_token
     if not viewer:
         return ()
-    return tuple(t for t in (viewer, os.environ.get("LIFECYCLE_ADMIN_TOKEN")) if t)
+    return tuple(t for t in (viewer, get_settings().admin_token) if t)
 
 
 def presented_token(header: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from lifecycle.ledger.tables import tables
 from lifecycle.paths import Paths
+from lifecycle.settings import get_settings
 
 URL_ENV = "LIFECYCLE_LEDGER_URL"
 
@@ -23,7 +23,7 @@ _engines: dict[tuple[str, bool], Engine] = {}
 
 def default_url() -> str:
     """LIFECYCLE_LEDGER_URL, else a SQLite file at the project root."""
-    return os.environ.get(URL_ENV) or f"sqlite:///{Paths.from_env().root / 'ledger.db'}"
+    return get_settings().ledger_url or f"sqlite:///{Paths.from_env().root / 'ledger.db'}"
 
 
 def _sqlite_pragmas(readonly: bool) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import uuid
 
 from lifecycle.ledger.models import LedgerEntry
 from lifecycle.paths import Paths
+from lifecycle.registry import tracking_uri
+from lifecycle.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,16 @@ def _tag_mlflow(run_id: str, tags: dict[str, str]) -> None:
     """Set the cost tags on an MLflow run (tracking URI from the environment)."""
     from mlflow.tracking import MlflowClient
 
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Paths.from_env().mlflow_db}"
-    client = MlflowClient(tracking_uri=uri)
+    client = MlflowClient(tracking_uri=tracking_uri(Paths.from_env()))
     for key, value in tags.items():
         client.set_tag(run_id, key, value)
 
 
 def _prefect_api_url() -> str | None:
     """The Prefect API configured by env, profile or settings context (None: no server)."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
+    configured = get_settings().prefect_api_url
+    if configured:
+        return configured
     from prefect.settings import PREFECT_API_URL
 
     value = PREFECT_API_URL.value()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from lifecycle.evaluate import Decision
 from lifecycle.monitor import DriftReport
 from lifecycle.orchestration.results import Cost, FitOutcome
+from lifecycle.settings import get_settings
 
 MLFLOW_UI_ENV = "MLFLOW_UI_URL"
 
@@ -22,7 +22,7 @@ def _key(text: str) -> str:
 
 def mlflow_run_link(experiment_id: str, run_id: str) -> str:
     """A link to an MLflow run in the UI (MLFLOW_UI_URL, default the `mlflow ui` address)."""
-    base = os.environ.get(MLFLOW_UI_ENV, "http://127.0.0.1:5000").rstrip("/")
+    base = get_settings().mlflow_ui_url.rstrip("/")
     return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
 
 

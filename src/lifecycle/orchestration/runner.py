@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import OrchestrationParams
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     from prefect_dask.task_runners import DaskTaskRunner
@@ -30,7 +30,7 @@ class DaskChoice:
 
 def choose(spec: OrchestrationParams) -> DaskChoice:
     """DASK_SCHEDULER_ADDRESS wins, then orchestration.dask_address, else a local cluster."""
-    address = os.environ.get(ADDRESS_ENV) or spec.dask_address
+    address = get_settings().dask_scheduler_address or spec.dask_address
     return DaskChoice(address or None, spec.dask_workers)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
@@ -14,12 +11,10 @@ from lifecycle.paths import Paths
 
 
 def setup(params_file: str | None) -> tuple[Params, Paths]:
-    """The params and paths `dvc repro` uses: LIFECYCLE_PARAMS or <root>/params.yaml."""
+    """The params and paths `dvc repro` uses (the one default params path: see settings)."""
     apply_offline_defaults()
     paths = Paths.from_env()
-    default = paths.root / "params.yaml"
-    chosen = params_file or os.environ.get("LIFECYCLE_PARAMS") or str(default)
-    return load_params(Path(chosen)), paths
+    return load_params(params_file), paths
 
 
 def run_id() -> str:

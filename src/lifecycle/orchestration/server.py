@@ -16,6 +16,7 @@ import psutil
 
 from lifecycle.env import OFFLINE_DEFAULTS
 from lifecycle.paths import Paths
+from lifecycle.settings import get_settings
 
 DEFAULT_PORT = 4200
 HOST = "127.0.0.1"
@@ -58,11 +59,7 @@ def log_file(paths: Paths) -> Path:
 
 def default_port() -> int:
     """PREFECT_SERVER_PORT from the environment, else 4200."""
-    raw = os.environ.get("PREFECT_SERVER_PORT", str(DEFAULT_PORT))
-    try:
-        return int(raw)
-    except ValueError:
-        raise ServerError(f"PREFECT_SERVER_PORT = {raw!r}: must be a port number") from None
+    return get_settings().prefect_server_port
 
 
 def local_api_url(port: int) -> str:
@@ -91,7 +88,7 @@ def _read_state(paths: Paths) -> tuple[int, int] | None:
 
 def status(paths: Paths, port: int | None = None) -> ServerStatus:
     """PREFECT_API_URL's server if set, else the project's local server."""
-    external = os.environ.get("PREFECT_API_URL")
+    external = get_settings().prefect_api_url
     if external:
         return ServerStatus(external, healthy(external), None, False, None)
     state = _read_state(paths)
@@ -183,7 +180,7 @@ def _reap(pid: int) -> None:
 def use_server(paths: Paths, port: int | None = None) -> ServerStatus:
     """Point this process at a server (PREFECT_API_URL's, or the local one, started if needed)."""
     os.environ.setdefault("PREFECT_HOME", str(prefect_home(paths)))
-    found = start(paths, port) if not os.environ.get("PREFECT_API_URL") else status(paths)
+    found = start(paths, port) if not get_settings().prefect_api_url else status(paths)
     if not found.healthy:
         raise ServerError(f"PREFECT_API_URL = {found.api_url} does not answer /health")
     os.environ["PREFECT_API_URL"] = found.api_url

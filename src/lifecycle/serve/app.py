@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -33,6 +32,7 @@ from lifecycle.serve.metrics import MetricsMiddleware
 from lifecycle.serve.openapi import add_bodies
 from lifecycle.serve.routers import admin, feedback, ops, predict, release
 from lifecycle.serve.state import ServeSettings, ServiceState
+from lifecycle.settings import get_settings
 
 
 @contextlib.asynccontextmanager
@@ -88,5 +88,5 @@ def app_from_env() -> FastAPI:
 
     apply_offline_defaults()
     one_model_thread()
-    logging.basicConfig(level=os.environ.get("LIFECYCLE_LOG_LEVEL", "INFO").upper())
+    logging.basicConfig(level=get_settings().log_level.upper())
     return create_app(ServeSettings.from_env())

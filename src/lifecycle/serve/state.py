@@ -35,6 +35,7 @@ from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.schema import RequestSchema, build_schema
 from lifecycle.serve.shadow import ShadowScorer
 from lifecycle.serve.shadow_lines import ShadowedLines
+from lifecycle.settings import get_settings
 from lifecycle.system import cpu_seconds
 
 log = logging.getLogger("lifecycle.serve")
@@ -57,8 +58,8 @@ class ServeSettings:
         return cls(
             load_params(params_file),
             Paths.from_env(),
-            os.environ.get("LIFECYCLE_ADMIN_TOKEN") or None,
-            viewer_token=os.environ.get("LIFECYCLE_VIEWER_TOKEN") or None,
+            get_settings().admin_token,
+            viewer_token=get_settings().viewer_token,
         )
 
 
