@@ -8,7 +8,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Params
+from lifecycle.environments import release_gated
+from lifecycle.explain import importance_for_version
+from lifecycle.fairness import FairnessReport, assess
+from lifecycle.features import binary_target, model_inputs
+from lifecycle.metrics import classification_metrics, curves, metric_value
 from lifecycle.paths import Paths
+from lifecycle.registry import (
+    CHALLENGER,
+    CHAMPION,
+    client,
+    load_sklearn,
+    require_alias,
+    version_by_alias,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,8 +67,6 @@ def paired_bootstrap(
     """Resample holdout rows (the same rows for both models) and measure the gain's spread."""
     import numpy as np
 
-    from lifecycle.metrics import metric_value
-
     spec = params.promotion
     rng = np.random.default_rng(spec.seed)
     n = len(y)
@@ -88,8 +99,6 @@ def decide(
     champion_version: str | None,
 ) -> Decision:
     """The promotion rule: a first valid model wins; later ones must beat the margin for sure."""
-    from lifecycle.metrics import classification_metrics
-
     t, camp, spec = params.train.threshold, params.campaign, params.promotion
     ch = classification_metrics(y, challenger_scores, t, camp)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -126,9 +135,6 @@ def score(params: Params, paths: Paths, version: str, frame: Any) -> np.ndarray:
     """Churn probabilities of one registered version on a frame."""
     import numpy as np
 
-    from lifecycle.features import model_inputs
-    from lifecycle.registry import load_sklearn
-
     model: Any = load_sklearn(paths, params.mlflow.model_name, version)
     return np.asarray(model.predict_proba(model_inputs(frame, params.data))[:, 1])
 
@@ -136,9 +142,6 @@ def score(params: Params, paths: Paths, version: str, frame: Any) -> np.ndarray:
 def evaluate(params: Params, paths: Paths) -> Decision:
     """Score @champion and @challenger on the holdout and decide (no alias is moved here)."""
     import pandas as pd
-
-    from lifecycle.features import binary_target
-    from lifecycle.registry import CHALLENGER, CHAMPION, require_alias, version_by_alias
 
     name = params.mlflow.model_name
     challenger_version = str(require_alias(paths, name, CHALLENGER).version)
@@ -155,13 +158,19 @@ def evaluate(params: Params, paths: Paths) -> Decision:
             else score(params, paths, champion_version, holdout)
         )
     decision = decide(params, y, ch_scores, champ_scores, challenger_version, champion_version)
-    from lifecycle.explain import importance_for_version
-    from lifecycle.fairness import assess, gate
-
-    decision = gate(decision, assess(holdout, y, ch_scores, params))
+    decision = weigh_fairness(decision, assess(holdout, y, ch_scores, params))
     decision = weigh_live_traffic(decision, params, paths)
     top = importance_for_version(params, paths, challenger_version)[: params.explain.top_k]
     return replace(decision, importance=[asdict(i) for i in top])
+
+
+def weigh_fairness(decision: Decision, report: FairnessReport) -> Decision:
+    """A promotion decision with the fairness report attached, blocked when the gate fails."""
+    figures = report.to_dict()
+    if decision.promote and not report.passed:
+        reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
+        return replace(decision, promote=False, reason=reason, fairness=figures)
+    return replace(decision, fairness=figures)
 
 
 def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Decision:
@@ -190,9 +199,6 @@ def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Deci
 
 def apply_decision(decision: Decision, params: Params, paths: Paths) -> str | None:
     """Move the aliases if the decision says so, tag MLflow, write the reports; returns champion."""
-    from lifecycle.environments import release_gated
-    from lifecycle.registry import client
-
     c = client(paths)
     name = decision.model_name
     champion = decision.champion_version
@@ -220,9 +226,6 @@ def apply_decision(decision: Decision, params: Params, paths: Paths) -> str | No
 def write_reports(decision: Decision, champion: str | None, params: Params, paths: Paths) -> None:
     """promotion.json, metrics.json (dvc metrics) and the champion's curves (dvc plots)."""
     import pandas as pd
-
-    from lifecycle.features import binary_target
-    from lifecycle.metrics import curves
 
     paths.reports.mkdir(parents=True, exist_ok=True)
     _write_json(paths.promotion, {**asdict(decision), "champion_after": champion})

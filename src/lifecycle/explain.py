@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Params
+from lifecycle.features import binary_target, model_inputs
+from lifecycle.registry import client, load_sklearn
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,8 +70,6 @@ def global_importance(
     import numpy as np
     from sklearn.inspection import permutation_importance
 
-    from lifecycle.features import model_inputs
-
     spec = params.explain
     x = model_inputs(frame, params.data)
     y = np.asarray(y, dtype=int)
@@ -98,8 +98,6 @@ def log_importance(
     importances: list[Importance], run_id: str, paths: Paths, params: Params
 ) -> None:
     """Write the importances to a run: JSON artifact, one metric per feature, the top as a tag."""
-    from lifecycle.registry import client
-
     c = client(paths)
     body = {
         "scoring": params.explain.scoring,
@@ -120,8 +118,6 @@ def load_importance(run_id: str, paths: Paths) -> list[Importance] | None:
 
     import mlflow
 
-    from lifecycle.registry import client
-
     c = client(paths)
     if TAG not in c.get_run(run_id).data.tags:
         return None
@@ -133,9 +129,6 @@ def load_importance(run_id: str, paths: Paths) -> list[Importance] | None:
 def importance_for_version(params: Params, paths: Paths, version: str) -> list[Importance]:
     """A registered version's importances: read from its run, computed and logged if absent."""
     import pandas as pd
-
-    from lifecycle.features import binary_target
-    from lifecycle.registry import client, load_sklearn
 
     run_id = client(paths).get_model_version(params.mlflow.model_name, version).run_id
     if run_id:
@@ -152,8 +145,6 @@ def importance_for_version(params: Params, paths: Paths, version: str) -> list[I
 
 def typical_values(reference: pd.DataFrame, params: Params) -> dict[str, Any]:
     """The reference's typical customer: median of each number, most frequent category."""
-    from lifecycle.features import model_inputs
-
     x = model_inputs(reference, params.data)
     typical: dict[str, Any] = {}
     for c in params.data.numeric:
@@ -195,8 +186,6 @@ def explain_record(
     """The features that push one record's score up or down most, largest push first."""
     import numpy as np
     import pandas as pd
-
-    from lifecycle.features import model_inputs
 
     typical = (
         dict(reference) if isinstance(reference, Mapping) else typical_values(reference, params)

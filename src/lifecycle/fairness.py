@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from lifecycle.evaluate import Decision
-
 ARTIFACT = "fairness/report.json"
 
 
@@ -244,14 +242,3 @@ def log_report(report: FairnessReport, run_id: str | None = None) -> None:
         return
     with mlflow.start_run(run_id=run_id):
         write()
-
-
-def gate(decision: Decision, report: FairnessReport) -> Decision:
-    """A promotion decision with the fairness report attached, blocked when the gate fails."""
-    from dataclasses import replace
-
-    figures = report.to_dict()
-    if decision.promote and not report.passed:
-        reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
-        return replace(decision, promote=False, reason=reason, fairness=figures)
-    return replace(decision, fairness=figures)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Params
+from lifecycle.features import model_inputs
+from lifecycle.registry import RegistryError, client, load_sklearn
 
 if TYPE_CHECKING:
     import numpy as np
@@ -202,8 +204,6 @@ def export(model: Any, frame: pd.DataFrame, params: Params) -> OnnxExport:
 
     import numpy as np
 
-    from lifecycle.features import model_inputs
-
     tol = params.release.onnx_tolerance
     started = time.perf_counter()
     x = model_inputs(frame, params.data)
@@ -242,8 +242,6 @@ def export_version(params: Params, paths: Paths, version: str) -> OnnxExport:
 
     import pandas as pd
 
-    from lifecycle.registry import client, load_sklearn
-
     name = params.mlflow.model_name
     c = client(paths)
     model = load_sklearn(paths, name, version)
@@ -274,8 +272,6 @@ def load_onnx(params: Params, paths: Paths, version: str) -> bytes:
 
     import mlflow
 
-    from lifecycle.registry import RegistryError, client
-
     c = client(paths)
     run_id = c.get_model_version(params.mlflow.model_name, version).run_id
     try:
@@ -292,8 +288,6 @@ def load_onnx(params: Params, paths: Paths, version: str) -> bytes:
 
 def ensure_exported(params: Params, paths: Paths, version: str) -> str:
     """Export a version once: the existing onnx.status tag if it has one, else a fresh export."""
-    from lifecycle.registry import client
-
     mv = client(paths).get_model_version(params.mlflow.model_name, version)
     existing = (mv.tags or {}).get(STATUS_TAG)
     if existing:

@@ -6,12 +6,11 @@ import json
 
 from lifecycle.config import Params
 from lifecycle.paths import Paths
+from lifecycle.registry import CHAMPION, require_alias, tracking_uri
 
 
 def render_summary(params: Params, paths: Paths) -> str:
     """Champion version and holdout metrics, report locations and the MLflow UI command."""
-    from lifecycle.registry import CHAMPION, require_alias, tracking_uri
-
     name = params.mlflow.model_name
     champion = require_alias(paths, name, CHAMPION)
     lines = [

@@ -7,7 +7,14 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Candidate, Params
+from lifecycle.explain import importance_for_version
+from lifecycle.fairness import assess, log_report
+from lifecycle.features import binary_target, model_inputs, preprocessor
+from lifecycle.metrics import classification_metrics, metric_value
 from lifecycle.paths import Paths
+from lifecycle.portable import ensure_exported
+from lifecycle.registry import client, ensure_experiment, set_challenger
+from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -69,8 +76,6 @@ def build_pipeline(candidate: Candidate, params: Params) -> Pipeline:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from lifecycle.features import preprocessor
-
     families: dict[str, Any] = {
         "logistic_regression": LogisticRegression,
         "hist_gradient_boosting": HistGradientBoostingClassifier,
@@ -88,9 +93,6 @@ def build_pipeline(candidate: Candidate, params: Params) -> Pipeline:
 
 def training_context(params: Params, paths: Paths) -> TrainContext:
     """Versions of data, code and params for this training."""
-    from lifecycle.registry import ensure_experiment
-    from lifecycle.versioning import dvc_md5, git_commit, git_dirty
-
     data_version = dvc_md5(paths.validated)
     train_md5 = dvc_md5(paths.train_set)
     params_hash = params.section_hash("data", "features", "split", "train", "campaign")
@@ -115,10 +117,6 @@ def fit_candidate(
     import pandas as pd
     from mlflow.models import infer_signature
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    from lifecycle.features import binary_target, model_inputs
-    from lifecycle.metrics import classification_metrics, metric_value
-    from lifecycle.registry import client
 
     client(paths)
     train = pd.read_parquet(paths.train_set)
@@ -155,8 +153,6 @@ def fit_candidate(
         mlflow.log_metrics({f"holdout_{k}": v for k, v in hold.items() if v == v})
         mlflow.log_metrics({"selection_score": selection, "fit_seconds": fit_seconds})
         if params.fairness.sensitive:
-            from lifecycle.fairness import assess, log_report
-
             log_report(assess(holdout, yh, scores, params))
         example = x.head(5)
         info = mlflow.sklearn.log_model(
@@ -183,8 +179,6 @@ def find_registered(params: Params, paths: Paths, fingerprint: str) -> tuple[str
     """An existing version trained on the same data with the same params, if any."""
     from mlflow.exceptions import MlflowException
 
-    from lifecycle.registry import client
-
     c = client(paths)
     try:
         versions = c.search_model_versions(f"name = '{params.mlflow.model_name}'")
@@ -201,8 +195,6 @@ def register_best(
 ) -> TrainResult:
     """Register the best candidate as a new model version and point @challenger at it."""
     import mlflow
-
-    from lifecycle.registry import client, set_challenger
 
     if not results:
         raise ValueError("no candidate was trained")
@@ -240,8 +232,6 @@ def reuse_registered(
     found: tuple[str, str], params: Params, paths: Paths, ctx: TrainContext
 ) -> TrainResult:
     """Same data, same params: point @challenger at the version already trained on them."""
-    from lifecycle.registry import client, set_challenger
-
     version, run_id = found
     run = client(paths).get_run(run_id)
     set_challenger(paths, params.mlflow.model_name, version)
@@ -267,8 +257,6 @@ def train(params: Params, paths: Paths) -> TrainResult:
     else:
         fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
         result = register_best(fitted, params, paths, ctx)
-    from lifecycle.explain import importance_for_version
-    from lifecycle.portable import ensure_exported
 
     importance_for_version(params, paths, result.version)  # once per version, then read back
     ensure_exported(params, paths, result.version)

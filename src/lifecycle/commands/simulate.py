@@ -52,7 +52,9 @@ def simulate(
 ) -> None:
     """Replay the monthly batches through the service, monitor each month, print the table."""
     from lifecycle.config import ConfigError, load_params
-    from lifecycle.simulate import MonthResult, SimulationError, make_plan, render_table, usd
+    from lifecycle.simulate.plan import SimulationError, make_plan
+    from lifecycle.simulate.results import MonthResult
+    from lifecycle.simulate.table import render_table, usd
 
     if params_file is not None:  # the flows, the service and the worker read it from here
         os.environ["LIFECYCLE_PARAMS"] = str(params_file.resolve())
@@ -65,7 +67,7 @@ def simulate(
     try:
         params = load_params(params_file)
         plan = make_plan(params, months, scenario, drift_from, retrain)
-        from lifecycle.simulate import simulate as run
+        from lifecycle.simulate.loop import simulate as run
 
         result = run(
             params, Paths.from_env(), plan, service_url=service_url, retrain_timeout=timeout,

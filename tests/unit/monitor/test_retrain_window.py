@@ -1,4 +1,4 @@
-"""The simulation's options, its table, the gauge's reader and the retrain's training window."""
+"""The gauge's reader, the log's labels as outcomes and the retrain's training window."""
 
 from __future__ import annotations
 
@@ -9,88 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from lifecycle.config import Params
 from lifecycle.monitor import label_array, latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.retrain import labelled_feedback, refresh_training_data, training_frame
-from lifecycle.simulate import (
-    MonthResult,
-    SimulationError,
-    make_plan,
-    render_table,
-    simulate,
-)
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def test_plan_defaults_come_from_params(params: Params) -> None:
-    plan = make_plan(params, scenario="tenure_relation")
-    assert plan.months == params.simulation.months
-    assert plan.drift_from == params.simulation.drift_from_month
-    assert plan.retrain == "event"
-    assert plan.scenario_of(plan.drift_from - 1) is None
-    assert plan.scenario_of(plan.drift_from) == "tenure_relation"
-    assert make_plan(params, 3, "none").scenario is None
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"months": 0}, "--months 0: must be between 1 and 6"),
-        ({"months": 7}, "--months 7: must be between 1 and 6"),
-        ({"scenario": "meteor"}, "--scenario 'meteor': not one of ['none', 'contract_mix'"),
-        ({"months": 3, "scenario": "price_increase", "drift_from": 4}, "--drift-from 4"),
-        ({"scenario": "price_increase", "drift_from": 0}, "--drift-from 0"),
-        ({"retrain": "carrier-pigeon"}, "--retrain 'carrier-pigeon'"),
-    ],
-)
-def test_bad_options_are_clear_errors(params: Params, kwargs: dict, message: str) -> None:
-    with pytest.raises(SimulationError) as err:
-        make_plan(params, **kwargs)
-    assert message in str(err.value)
-
-
-def test_cli_refuses_an_unknown_scenario_and_months_out_of_range(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lifecycle.cli import app
-
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    monkeypatch.setenv("LIFECYCLE_PARAMS", str(ROOT / "params.yaml"))
-    runner = CliRunner()
-    bad = runner.invoke(app, ["simulate", "--scenario", "meteor"])
-    assert bad.exit_code == 1 and "--scenario 'meteor': not one of" in bad.output
-    far = runner.invoke(app, ["simulate", "--months", "99"])
-    assert far.exit_code == 1 and "--months 99: must be between 1 and 6" in far.output
-
-
-def test_a_project_without_batches_is_a_clear_error(params: Params, tmp_path: Path) -> None:
-    with pytest.raises(SimulationError, match=r"month 1: batch .*month_01.parquet' does not exist"):
-        simulate(params, Paths(tmp_path), make_plan(params, 2))
-
-
-def _month(month: int, verdict: str, retrained: bool, champion: str) -> MonthResult:
-    return MonthResult(
-        month, None, 528, "1", verdict, retrained, retrained, champion, 0.8312, 9540.0, 256.1,
-        12.0, f"sim-month_{month:02d}-none", (),
-    )  # fmt: skip
-
-
-def test_table_has_one_aligned_row_per_month() -> None:
-    from dataclasses import replace
-
-    calm = replace(_month(1, "ok", False, "1"), cost_usd=0.000067)
-    text = render_table([calm, _month(2, "decay", True, "2")])
-    assert "0.000067" in text
-    lines = text.splitlines()
-    assert lines[0].split()[:3] == ["month", "scenario", "rows"]
-    assert set(lines[1]) <= {"-", " "}
-    assert len({len(ln) for ln in lines}) == 1
-    assert lines[3].split() == ["2", "-", "528", "v1", "decay", "yes", "yes", "v2", "0.831",
-                                "9,540", "256.10", "12"]  # fmt: skip
 
 
 def _report(folder: Path, name: str, score: object, age: float) -> Path:
