@@ -33,7 +33,7 @@ from lifecycle.system import free_port
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", ".dvcignore", "src/lifecycle/train.py", "src/lifecycle/features.py",
-          "src/lifecycle/evaluate.py")  # fmt: skip
+          "src/lifecycle/evaluate.py", "src/lifecycle/promote.py")  # fmt: skip
 
 
 def make_project(root: Path, dask_workers: int) -> Path:
@@ -57,6 +57,7 @@ def plain(root: Path) -> None:
     """The lifecycle as library calls, in the order the flow runs them."""
     # imported here, as in `flow`: each child pays for the imports of what it runs, no more
     from lifecycle import evaluate, features, ingest, monitor, train, validate
+    from lifecycle.promote import apply_decision
 
     paths = Paths(root)
     params = load_params(root / "params.yaml")
@@ -65,7 +66,7 @@ def plain(root: Path) -> None:
     features.split(params, paths)
     record(paths, ("ingest", "validate", "split"))
     train.train(params, paths)
-    evaluate.apply_decision(evaluate.evaluate(params, paths), params, paths)
+    apply_decision(evaluate.evaluate(params, paths), params, paths)
     record(paths, ("train", "evaluate"))
     monitor.monitor_window(params, paths, month=1, model="champion", log_mlflow=True)
 

@@ -220,12 +220,13 @@ def evaluate(
 ) -> None:
     """Champion vs challenger on the holdout; promote when the bootstrap says so."""
     from lifecycle import evaluate as mod
+    from lifecycle.promote import apply_decision
 
     def work(p: Any, d: Any) -> tuple[Any, str | None]:
         decision = mod.evaluate(p, d)
         if dry_run:
             return decision, decision.champion_version
-        return decision, mod.apply_decision(decision, p, d)
+        return decision, apply_decision(decision, p, d)
 
     def link(run: Any, result: tuple[Any, str | None]) -> None:
         decision, champion = result

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.comparison import compare
 from lifecycle.config import Params
-from lifecycle.environments import release_gated
 from lifecycle.explain import importance_for_version
 from lifecycle.fairness import FairnessReport, assess
 from lifecycle.features import binary_target, model_inputs
@@ -17,7 +17,6 @@ from lifecycle.paths import Paths
 from lifecycle.registry import (
     CHALLENGER,
     CHAMPION,
-    client,
     load_sklearn,
     require_alias,
     version_by_alias,
@@ -182,8 +181,6 @@ def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Deci
     """
     if decision.champion_version is None or not params.serving.shadow:
         return decision
-    from lifecycle.comparison import compare
-
     pair = (decision.champion_version, decision.challenger_version)
     runs = compare(params, paths)
     found = [c for c in runs if (c.champion_version, c.challenger_version) == pair]
@@ -195,32 +192,6 @@ def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Deci
         held = f"held by live traffic (shadow): {live.reason}"
         return replace(decision, promote=False, reason=f"{decision.reason}; {held}")
     return decision
-
-
-def apply_decision(decision: Decision, params: Params, paths: Paths) -> str | None:
-    """Move the aliases if the decision says so, tag MLflow, write the reports; returns champion."""
-    c = client(paths)
-    name = decision.model_name
-    champion = decision.champion_version
-    if decision.promote:  # to staging; on to production (champion) unless approval is required
-        champion = release_gated(params, paths, decision.challenger_version).production
-    tags = {
-        "promotion.decision": (
-            ("promoted" if champion == decision.challenger_version else "staged")
-            if decision.promote
-            else "kept"
-        ),
-        "promotion.reason": decision.reason[:4000],
-        "promotion.decided_at": decision.decided_at,
-    }
-    for key, value in tags.items():
-        c.set_model_version_tag(name, decision.challenger_version, key, value)
-    run_id = c.get_model_version(name, decision.challenger_version).run_id
-    if run_id:
-        for key, value in tags.items():
-            c.set_tag(run_id, key, value)
-    write_reports(decision, champion, params, paths)
-    return str(champion) if champion is not None else None
 
 
 def write_reports(decision: Decision, champion: str | None, params: Params, paths: Paths) -> None:

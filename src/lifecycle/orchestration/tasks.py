@@ -18,6 +18,7 @@ from lifecycle.config import Candidate, Params
 from lifecycle.orchestration import dvc_record
 from lifecycle.orchestration.results import FitOutcome
 from lifecycle.paths import Paths
+from lifecycle.promote import apply_decision
 
 RETRIES = 2
 P = ParamSpec("P")
@@ -131,7 +132,7 @@ def evaluate_task(params: Params, paths: Paths) -> evaluate_mod.Decision:
 @io_task("promote")
 def promote_task(decision: evaluate_mod.Decision, params: Params, paths: Paths) -> str | None:
     """Apply the decision: move the aliases if it says so, write the reports; the champion."""
-    return evaluate_mod.apply_decision(decision, params, paths)
+    return apply_decision(decision, params, paths)
 
 
 @io_task("check-drift")

@@ -11,10 +11,11 @@ import pytest
 from mlflow.exceptions import MlflowException
 
 from lifecycle.config import Params, load_params
-from lifecycle.evaluate import apply_decision, evaluate
+from lifecycle.evaluate import evaluate
 from lifecycle.features import model_inputs, split
 from lifecycle.ingest import ingest
 from lifecycle.paths import Paths
+from lifecycle.promote import apply_decision
 from lifecycle.registry import (
     CHALLENGER,
     CHAMPION,

@@ -19,7 +19,7 @@ from lifecycle.system import free_port
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", ".dvcignore", "src/lifecycle/train.py", "src/lifecycle/features.py",
-          "src/lifecycle/evaluate.py")  # fmt: skip
+          "src/lifecycle/evaluate.py", "src/lifecycle/promote.py")  # fmt: skip
 
 
 def small_params(candidates: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:

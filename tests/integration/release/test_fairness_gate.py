@@ -12,8 +12,9 @@ import pytest
 
 from lifecycle.config import Params
 from lifecycle.environments import ReleaseError, promote_staging, version_in
-from lifecycle.evaluate import apply_decision, evaluate
+from lifecycle.evaluate import evaluate
 from lifecycle.paths import Paths
+from lifecycle.promote import apply_decision
 from lifecycle.registry import client
 from lifecycle.train import train
 

@@ -9,8 +9,9 @@ import pytest
 
 from lifecycle.config import Params
 from lifecycle.environments import AUTO, ReleaseError, approve, version_in
-from lifecycle.evaluate import apply_decision, evaluate
+from lifecycle.evaluate import evaluate
 from lifecycle.paths import Paths
+from lifecycle.promote import apply_decision
 from lifecycle.registry import PREVIOUS, client, version_by_alias
 from lifecycle.train import train
 
