@@ -47,8 +47,9 @@ def make_project(root: Path, dask_workers: int) -> Path:
 
 def plain(root: Path) -> None:
     """The lifecycle as library calls, in the order the flow runs them."""
-    from lifecycle import evaluate, features, ingest, monitor, train, validate
+    from lifecycle import evaluate, features, ingest, train, validate
     from lifecycle.config import load_params
+    from lifecycle.monitor.run import monitor_window
     from lifecycle.orchestration.dvc_record import record
     from lifecycle.paths import Paths
 
@@ -61,7 +62,7 @@ def plain(root: Path) -> None:
     train.train(params, paths)
     evaluate.apply_decision(evaluate.evaluate(params, paths), params, paths)
     record(paths, ("train", "evaluate"))
-    monitor.monitor_window(params, paths, month=1, model="champion", log_mlflow=True)
+    monitor_window(params, paths, month=1, model="champion", log_mlflow=True)
 
 
 def flow(root: Path) -> None:

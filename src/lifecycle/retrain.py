@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from lifecycle.ledger.meter import MeteredRun
-    from lifecycle.monitor import DriftReport
+    from lifecycle.monitor.results import DriftReport
     from lifecycle.paths import Paths
 
 Trigger = Literal["drift", "decay", "schedule"]

@@ -9,7 +9,7 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lifecycle.evaluate import Decision
-from lifecycle.monitor import DriftReport
+from lifecycle.monitor.results import DriftReport
 from lifecycle.orchestration.results import Cost, FitOutcome
 
 MLFLOW_UI_ENV = "MLFLOW_UI_URL"

@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from lifecycle.config import Params
-from lifecycle.monitor import latest_worst_drift
+from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.serve.auth import admin_guard, viewer_guard
 from lifecycle.serve.batcher import MicroBatcher
