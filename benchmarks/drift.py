@@ -49,7 +49,7 @@ def ours(ref_path: Path, cur_path: Path) -> dict[str, Any]:
     import scipy.stats  # noqa: F401  (imported here so its cost is counted as import, not run)
 
     from lifecycle.config import load_params
-    from lifecycle.monitor import check_drift
+    from lifecycle.monitor.check import check_drift
 
     import_s = time.perf_counter() - t0
     params = load_params(ROOT / "params.yaml")
@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(ours(Path(args.child[0]), Path(args.child[1]))))
         return 0
     from lifecycle.config import load_params
-    from lifecycle.drift.peer import run_evidently
+    from lifecycle.monitor.peer import run_evidently
 
     params = load_params(ROOT / "params.yaml")
     with tempfile.TemporaryDirectory() as tmp:

@@ -55,8 +55,8 @@ def make_project(root: Path, dask_workers: int) -> Path:
 
 def plain(root: Path) -> None:
     """The lifecycle as library calls, in the order the flow runs them."""
-    # imported here, as in `flow`: each child pays for the imports of what it runs, no more
-    from lifecycle import evaluate, features, ingest, monitor, train, validate
+    from lifecycle import evaluate, features, ingest, train, validate
+    from lifecycle.monitor.run import monitor_window
     from lifecycle.promote import apply_decision
 
     paths = Paths(root)
@@ -68,7 +68,7 @@ def plain(root: Path) -> None:
     train.train(params, paths)
     apply_decision(evaluate.evaluate(params, paths), params, paths)
     record(paths, ("train", "evaluate"))
-    monitor.monitor_window(params, paths, month=1, model="champion", log_mlflow=True)
+    monitor_window(params, paths, month=1, model="champion", log_mlflow=True)
 
 
 def flow(root: Path) -> None:

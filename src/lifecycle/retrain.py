@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import pandas as pd
+
 from lifecycle.config import Params
+from lifecycle.features import split
+from lifecycle.ledger.forecast import budget_guard as ledger_budget_guard
+from lifecycle.ledger.meter import MeteredRun
+from lifecycle.ledger.record import log_hours
+from lifecycle.predictions import labelled
+from lifecycle.validate import ValidationFailedError, validate_frame
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from lifecycle.ledger.meter import MeteredRun
-    from lifecycle.monitor import DriftReport
+    from lifecycle.monitor.results import DriftReport
     from lifecycle.paths import Paths
 
 Trigger = Literal["drift", "decay", "schedule"]
@@ -58,13 +63,6 @@ class RetrainDecision:
     def blocked(self) -> bool:
         """A trigger fired but the retrain may not run."""
         return self.blocked_by_data or self.blocked_by_budget
-
-
-def _default_guard() -> BudgetGuard:
-    """The ledger's guard, imported only when a decision needs it."""
-    from lifecycle.ledger.forecast import budget_guard
-
-    return budget_guard
 
 
 def decide_retrain(
@@ -115,7 +113,7 @@ def decide_retrain(
             False, tuple(triggers), (*reasons, alert), labelled_rows, blocked_by_data=True,
             alert=alert,
         )  # fmt: skip
-    guard = budget_guard or _default_guard()
+    guard = budget_guard or ledger_budget_guard
     answer = guard(params, phase=PHASE, planned_usd=policy.planned_usd)
     if not answer.allowed:
         alert = f"retrain wanted ({', '.join(triggers)}) but blocked by the budget: {answer.reason}"
@@ -142,8 +140,6 @@ def record_blocked(
     if run is not None:
         run.note = f"{run.note}; {decision.alert}" if run.note else decision.alert
         return run.key
-    from lifecycle.ledger.record import log_hours
-
     role = next(iter(params.staffing.roles))
     entry = log_hours(
         role, 0.0, phase=PHASE, activity="retrain_blocked", note=decision.alert,
@@ -172,10 +168,6 @@ class TrainingData:
 
 def labelled_feedback(params: Params, paths: Paths) -> pd.DataFrame:
     """Served predictions that got an outcome: features, the target, an id, oldest first."""
-    import pandas as pd
-
-    from lifecycle.predictions import labelled
-
     data = params.data
     frame = labelled(paths)
     if frame.empty or "outcome" not in frame.columns:
@@ -198,8 +190,6 @@ def training_frame(
     came (`data/raw/reference.parquet`, what the validate stage passed), not to the current
     validated set: after a promoted retrain that set already holds the earlier labelled rows.
     """
-    import pandas as pd
-
     data, window = params.data, params.retrain.window_rows
     if window is not None:
         chosen = new.tail(window).reset_index(drop=True)
@@ -214,9 +204,6 @@ def training_frame(
 
 def refresh_training_data(params: Params, paths: Paths) -> TrainingData:
     """Put the new labelled rows into data/validated (gated by the suite) and re-split them."""
-    from lifecycle.features import split
-    from lifecycle.validate import ValidationFailedError, validate_frame
-
     new = labelled_feedback(params, paths)
     need = params.retrain.min_new_labelled_rows
     if len(new) < need:

@@ -54,7 +54,8 @@ def monitor(
     """Compare a window with the reference; write reports/drift/<window>.json and .html."""
     from lifecycle.config import ConfigError, load_params
     from lifecycle.ingest import SourceError
-    from lifecycle.monitor import MonitorError, monitor_window
+    from lifecycle.monitor.errors import MonitorError
+    from lifecycle.monitor.run import monitor_window
     from lifecycle.paths import Paths
 
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from lifecycle.evaluate import Decision
-from lifecycle.monitor import DriftReport
+from lifecycle.monitor.results import DriftReport
 from lifecycle.orchestration.results import Cost, FitOutcome
 from lifecycle.settings import get_settings
 

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.events import emit_event
 
 from lifecycle.config import Params
-from lifecycle.monitor import DriftReport
+from lifecycle.monitor.results import DriftReport
 from lifecycle.orchestration.artifacts import publish_drift
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
 from lifecycle.orchestration.flows_retrain import retrain_flow

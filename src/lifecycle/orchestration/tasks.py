@@ -13,8 +13,12 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import exponential_backoff
 
 from lifecycle import evaluate as evaluate_mod
-from lifecycle import features, ingest, monitor, retrain, train, validate
+from lifecycle import features, ingest, retrain, train, validate
 from lifecycle.config import Candidate, Params
+from lifecycle.monitor.performance import label_array
+from lifecycle.monitor.results import DriftReport
+from lifecycle.monitor.run import MonitorOutcome, monitor_window
+from lifecycle.monitor.windows import load_window
 from lifecycle.orchestration import dvc_record
 from lifecycle.orchestration.results import FitOutcome
 from lifecycle.paths import Paths
@@ -143,9 +147,9 @@ def drift_task(
     month: int | None,
     scenario: str | None,
     model: str | None,
-) -> monitor.MonitorOutcome:
+) -> MonitorOutcome:
     """Compare one window (a file, the prediction log or a simulated month) with the reference."""
-    return monitor.monitor_window(
+    return monitor_window(
         params, paths, window, month=month, scenario=scenario, model=model, log_mlflow=True
     )
 
@@ -156,13 +160,13 @@ def labels_task(params: Params, paths: Paths, window: Path | None, month: int | 
     import numpy as np
 
     source = paths.batch(month) if month is not None else (window or paths.predictions)
-    labels = monitor.label_array(monitor.load_window(source), params.data)
+    labels = label_array(load_window(source), params.data)
     return 0 if labels is None else int(np.isfinite(labels).sum())
 
 
 @io_task("decide-retrain")
 def decide_retrain_task(
-    report: monitor.DriftReport, labelled_rows: int, params: Params
+    report: DriftReport, labelled_rows: int, params: Params
 ) -> retrain.RetrainDecision:
     """The retrain policy: a trigger, enough labels and the budget's consent."""
     return retrain.decide_retrain(report, labelled_rows, params)

@@ -24,7 +24,7 @@ from fastapi import Response
 
 from lifecycle.config import Params, load_params
 from lifecycle.ledger.record import record_serving_period
-from lifecycle.monitor import latest_worst_drift
+from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir
 from lifecycle.serve.batcher import MicroBatcher

@@ -208,7 +208,7 @@ def test_shadow_logs_both_scores_and_never_answers(
     serving: Factory, project: Project, records: list[dict[str, object]], challenger: str
 ) -> None:
     """Champion answers; the log holds its score and the challenger's, version by version."""
-    from lifecycle.monitor import load_window
+    from lifecycle.monitor.windows import load_window
     from lifecycle.paths import Paths
     from lifecycle.predictions import read_lines
 

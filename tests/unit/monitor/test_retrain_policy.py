@@ -11,7 +11,8 @@ import pytest
 
 from lifecycle.config import Params
 from lifecycle.ingest import apply_scenario
-from lifecycle.monitor import DriftReport, check_drift
+from lifecycle.monitor.check import check_drift
+from lifecycle.monitor.results import DriftReport
 from lifecycle.retrain import RetrainError, decide_retrain, record_blocked
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -107,7 +108,7 @@ def test_schedule_triggers_on_a_calm_window(params: Params, calm_report: DriftRe
 def test_decay_triggers(params: Params, calm_report: DriftReport) -> None:
     from dataclasses import replace
 
-    from lifecycle.monitor import Performance, PerformanceBaseline
+    from lifecycle.monitor.results import Performance, PerformanceBaseline
 
     decayed = replace(
         calm_report,

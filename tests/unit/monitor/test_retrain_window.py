@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from lifecycle.config import Params
-from lifecycle.monitor import label_array, latest_worst_drift
+from lifecycle.monitor.performance import label_array
+from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.retrain import labelled_feedback, refresh_training_data, training_frame
 

@@ -6,11 +6,13 @@ import html
 import io
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.axes import Axes
+import numpy as np
+import pandas as pd
 
-    from lifecycle.monitor import DriftReport, FeatureDrift
+from lifecycle.monitor.results import DriftReport, FeatureDrift, short_number
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
@@ -75,13 +77,13 @@ def _table(report: DriftReport) -> str:
             f.column,
             f.kind,
             f.test,
-            _n(f.psi),
-            _n(f.ks_statistic),
-            _n(f.ks_pvalue),
-            _n(f.chi2_pvalue),
+            short_number(f.psi),
+            short_number(f.ks_statistic),
+            short_number(f.ks_pvalue),
+            short_number(f.chi2_pvalue),
             f"{f.missing_reference:.3f}",
             f"{f.missing_current:.3f}",
-            _n(f.unseen_share),
+            short_number(f.unseen_share),
             verdict,
         ]
         rows.append(
@@ -89,11 +91,6 @@ def _table(report: DriftReport) -> str:
         )
     rows.append("</table>")
     return "\n".join(rows)
-
-
-def _n(x: float | None) -> str:
-    """A short number, or a dash."""
-    return "-" if x is None else f"{x:.3g}"
 
 
 def _feature_svg(f: FeatureDrift, reference: pd.DataFrame, current: pd.DataFrame) -> str:
@@ -105,9 +102,6 @@ def _feature_svg(f: FeatureDrift, reference: pd.DataFrame, current: pd.DataFrame
 
 def _numeric_svg(name: str, reference: Any, current: Any) -> str:
     """Overlaid density histograms on common bins."""
-    import numpy as np
-    import pandas as pd
-
     ref = np.asarray(pd.to_numeric(pd.Series(np.asarray(reference)), errors="coerce"), dtype=float)
     cur = np.asarray(pd.to_numeric(pd.Series(np.asarray(current)), errors="coerce"), dtype=float)
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
@@ -125,8 +119,6 @@ def _numeric_svg(name: str, reference: Any, current: Any) -> str:
 
 def _categorical_svg(name: str, reference: pd.Series, current: pd.Series) -> str:
     """Side-by-side bars of each category's share (the most frequent ones)."""
-    import numpy as np
-
     ref = reference.dropna().astype(str).value_counts(normalize=True)
     cur = current.dropna().astype(str).value_counts(normalize=True)
     keys = list(dict.fromkeys([*ref.index, *cur.index]))

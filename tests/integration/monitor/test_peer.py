@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lifecycle.config import Params
-from lifecycle.drift.peer import run_evidently
 from lifecycle.ingest import apply_scenario, read_source, split_arrival
-from lifecycle.monitor import check_drift
+from lifecycle.monitor.check import check_drift
+from lifecycle.monitor.peer import run_evidently
 
 ROOT = Path(__file__).resolve().parents[3]
 PEER = ROOT / "benchmarks" / "evidently_peer.py"

@@ -1,1 +1,0 @@
-"""Parts of the drift check that only the report needs (HTML rendering)."""

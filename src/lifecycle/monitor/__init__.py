@@ -1,0 +1,1 @@
+"""Drift of inputs and predictions, and performance once labels arrive: one verdict with reasons."""
