@@ -15,10 +15,7 @@ Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folde
 Feedback lives beside, not under, data/predictions so that a drift check over the prediction
 folder never mixes outcome rows into the feature window. The join: `labelled(paths)` reads
 both and left-joins feedback onto predictions on (request_id, record), the latest outcome
-winning; rows without feedback have outcome null. The service only appends to an
-in-memory list; a writer thread formats and appends lines every `log_flush_seconds` (or when
-`log_buffer_rows` are waiting), in moments when no request is in flight if it can (at most one
-more interval late), and `close` flushes everything on graceful shutdown.
+winning; rows without feedback have outcome null. The writer: `lifecycle.serve.predlog`.
 """
 
 from __future__ import annotations

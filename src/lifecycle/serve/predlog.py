@@ -1,24 +1,10 @@
 """The prediction log's writer: every prediction appended without blocking, one file per day.
 
-Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folder):
-
-    data/predictions/date=YYYY-MM-DD/predictions-<pid>.jsonl
-        one JSON object a line: request_id, record (index in the request), time (ISO UTC),
-        model_version, score, label (the predicted label at the threshold, in the target's
-        own labels), source ("api" or "batch"), then every feature by its params name;
-        API lines also carry variant ("champion" or "canary": who answered), and when the
-        challenger was shadow-scored, shadow_version, shadow_score and shadow_label
-        (added keys only: readers that pick the columns they know are unaffected)
-    data/feedback/date=YYYY-MM-DD/feedback-<pid>.jsonl
-        request_id, record, outcome (the real label, one of validation.target_labels), time
-
-Feedback lives beside, not under, data/predictions so that a drift check over the prediction
-folder never mixes outcome rows into the feature window. The join: `labelled(paths)` reads
-both and left-joins feedback onto predictions on (request_id, record), the latest outcome
-winning; rows without feedback have outcome null. The request path only appends to an
-in-memory list; a writer thread formats and appends lines every `log_flush_seconds` (or when
-`log_buffer_rows` are waiting), in moments when no request is in flight if it can (at most one
-more interval late), and `close` flushes everything on graceful shutdown.
+The layout of the files and how feedback joins them: `lifecycle.predictions` (their readers).
+The request path only appends to an in-memory list; a writer thread formats and appends lines
+every `log_flush_seconds` (or when `log_buffer_rows` are waiting), in moments when no request is
+in flight if it can (at most one more interval late), and `close` flushes everything on
+graceful shutdown.
 """
 
 from __future__ import annotations
