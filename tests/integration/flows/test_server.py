@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lifecycle.orchestration.cli import server_app
-from tests.integration.flows.support import free_port, pytest_env
+from lifecycle.system import free_port
+from tests.support.prefect import pytest_env
 
 pytestmark = pytest.mark.slow
 
