@@ -1,13 +1,17 @@
-"""Shared fixtures: offline settings for every test; throw-away projects with their own stores."""
+"""Shared fixtures: offline settings for every test; throw-away projects with their own stores;
+the session's one Prefect server and one trained serving project."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lifecycle.env import OFFLINE_DEFAULTS
+from tests.integration.serve.project import Project, build_project
+from tests.support.prefect import shared_server
 from tests.support.project import fast_params_raw, repo_params_raw, write_project
 
 for _key, _value in OFFLINE_DEFAULTS.items():
@@ -30,3 +34,19 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def repo_params_mapping() -> dict[str, object]:
     """The repository's params.yaml, parsed once."""
     return repo_params_raw()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's one real `prefect server start`, this process pointed at it until the end.
+
+    Every test that only needs a server shares it (starting one costs 10-30 s); flows, runs and
+    deployments are told apart by id, never by being alone on the server."""
+    with shared_server(tmp_path_factory.mktemp("prefect-server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def serving_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project trained once per session (a champion, version 1); tests use copies of it."""
+    return build_project(tmp_path_factory.mktemp("serving-template") / "project")

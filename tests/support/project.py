@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+FAST_CANDIDATE: dict[str, Any] = {
+    "name": "logreg", "family": "logistic_regression", "params": {"C": 1.0, "max_iter": 500}
+}  # fmt: skip
 
 
 def repo_params_raw() -> dict[str, Any]:
@@ -18,13 +22,14 @@ def repo_params_raw() -> dict[str, Any]:
     return raw
 
 
-def fast_params_raw(base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The same params with one cheap candidate and a short bootstrap, for quick pipelines."""
+def fast_params_raw(
+    candidates: Sequence[dict[str, Any]] | None = None, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The tests' one params trimmer: the same params with few cheap candidates (default one
+    logistic regression), two CV folds and a short bootstrap, so pipelines run in seconds."""
     raw = copy.deepcopy(base or repo_params_raw())
     raw["train"]["cv_folds"] = 2
-    raw["train"]["candidates"] = [
-        {"name": "logreg", "family": "logistic_regression", "params": {"C": 1.0, "max_iter": 500}}
-    ]
+    raw["train"]["candidates"] = copy.deepcopy(list(candidates or [FAST_CANDIDATE]))
     raw["promotion"]["bootstrap_samples"] = 200
     return raw
 

@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end flow tests: a real server and real worker processes."""
+"""Fixtures of the end-to-end flow tests: real worker processes (the server is the session's)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,6 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-
-import pytest
-
-from tests.integration.flows.support import prefect_server, use_api
-
-
-@pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `prefect server start`, this process pointed at it for the session."""
-    home = tmp_path_factory.mktemp("prefect-server-e2e")
-    with prefect_server(home) as url, use_api(url, home / ".prefect"):
-        yield url
 
 
 @contextmanager

@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 
 from lifecycle.orchestration.runtime import setup
+from lifecycle.system import free_port
 from tests.e2e.flows.conftest import background
-from tests.integration.flows.support import (
-    free_port,
-    in_project,
-    make_project,
-    pytest_env,
-    small_params,
-)
+from tests.integration.flows.support import in_project, make_project
+from tests.support.prefect import pytest_env
+from tests.support.project import fast_params_raw
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -37,7 +34,7 @@ def _workers(address: str, expected: int, timeout: float = 90) -> set[str]:
     raise AssertionError(f"only {len(found)} Dask worker(s) joined {address}")
 
 
-def test_candidate_fits_run_on_the_dask_workers(api: str, tmp_path: Path) -> None:
+def test_candidate_fits_run_on_the_dask_workers(prefect_api: str, tmp_path: Path) -> None:
     """DASK_SCHEDULER_ADDRESS sends the same flow's fits to an existing cluster."""
     from lifecycle import features, ingest, validate
     from lifecycle.orchestration.flows_train import train_flow
@@ -46,9 +43,9 @@ def test_candidate_fits_run_on_the_dask_workers(api: str, tmp_path: Path) -> Non
         {"name": "logreg", "family": "logistic_regression", "params": {"C": 1.0}},
         {"name": "logreg_l2", "family": "logistic_regression", "params": {"C": 0.2}},
     ]
-    root = make_project(tmp_path / "project", small_params(candidates))
+    root = make_project(tmp_path / "project", fast_params_raw(candidates))
     address = f"tcp://127.0.0.1:{free_port()}"
-    env = {"PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "dask-home"),
+    env = {"PREFECT_API_URL": prefect_api, "PREFECT_HOME": str(tmp_path / "dask-home"),
            "LIFECYCLE_HOME": str(root)}  # fmt: skip
     scheduler = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
                  "--port", address.rsplit(":", 1)[1], "--no-dashboard"]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -33,11 +34,12 @@ def _runs_of(deployment_id: str) -> list[Any]:
         )
 
 
-def _wait_final(deployment_id: str, timeout: float, log: Path) -> Any:
-    """The deployment's first flow run once it reaches a final state."""
+def _wait_final(deployment_id: str, timeout: float, log: Path, since: datetime) -> Any:
+    """The deployment's first flow run created since the test began, once it reaches a final
+    state (the session's server may hold runs of the same deployment name from other tests)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = _runs_of(deployment_id)
+        runs = [r for r in _runs_of(deployment_id) if r.created is None or r.created >= since]
         if runs and runs[0].state and runs[0].state.is_final():
             return runs[0]
         time.sleep(2)
@@ -45,7 +47,9 @@ def _wait_final(deployment_id: str, timeout: float, log: Path) -> Any:
                          + log.read_text()[-4000:])  # fmt: skip
 
 
-def test_worker_runs_deployments_and_drift_starts_the_retrain(api: str, tmp_path: Path) -> None:
+def test_worker_runs_deployments_and_drift_starts_the_retrain(
+    prefect_api: str, tmp_path: Path
+) -> None:
     """ingest through the worker; the monitor flow's drift event starts the retrain deployment."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
@@ -53,6 +57,7 @@ def test_worker_runs_deployments_and_drift_starts_the_retrain(api: str, tmp_path
     from lifecycle.orchestration.deploy import deploy_all
     from lifecycle.orchestration.flows_monitor import monitor_flow
 
+    began = datetime.now(UTC)
     root = make_project(tmp_path / "project")
     log = tmp_path / "worker.log"
     with in_project(root):
@@ -66,11 +71,11 @@ def test_worker_runs_deployments_and_drift_starts_the_retrain(api: str, tmp_path
 
         pool = params.orchestration.work_pool
         cmd = [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--type", "process"]
-        env = {"PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "worker-home"),
+        env = {"PREFECT_API_URL": prefect_api, "PREFECT_HOME": str(tmp_path / "worker-home"),
                "PREFECT_WORKER_QUERY_SECONDS": "2"}  # fmt: skip
         with background(cmd, log, env, root):
             run_deployment("ingest/ingest", timeout=0)
-            ingest = _wait_final(ids["ingest"], 300, log)
+            ingest = _wait_final(ids["ingest"], 300, log, began)
             assert ingest.state.is_completed(), ingest.state.message
             assert "trigger:schedule" in ingest.tags or "stage:ingest" in ingest.tags
             assert (root / "data" / "processed" / "train.parquet").is_file()
@@ -78,7 +83,7 @@ def test_worker_runs_deployments_and_drift_starts_the_retrain(api: str, tmp_path
             watched = monitor_flow(month=1, scenario="price_increase")
             assert watched.drift and watched.retrain and watched.event_emitted
 
-            retrain = _wait_final(ids["retrain"], 420, log)
+            retrain = _wait_final(ids["retrain"], 420, log, began)
             assert retrain.state.is_completed(), retrain.state.message
             assert retrain.parameters["window"] == watched.window
             assert {"stage:retrain", "trigger:event", "model:v1"} <= set(retrain.tags)

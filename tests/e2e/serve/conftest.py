@@ -15,15 +15,16 @@ import httpx
 import pytest
 
 from lifecycle.system import free_port
-from tests.integration.serve.project import Project, build_project
+from tests.integration.serve.project import Project, copy_project
 
 TOKEN = "e2e-admin-token-4d1c"
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A real project with a registered champion."""
-    return build_project(tmp_path_factory.mktemp("serve-e2e") / "project")
+def project(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A real project with a registered champion: this folder's own copy (its tests promote and
+    add a challenger) of the session's trained project."""
+    return copy_project(serving_template, tmp_path_factory.mktemp("serve-e2e") / "project")
 
 
 @dataclass

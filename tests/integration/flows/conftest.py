@@ -1,15 +1,14 @@
-"""Fixtures of the flow tests: one real Prefect server, one project that ran the whole loop."""
+"""Fixtures of the flow tests: the session's Prefect server, one project that ran the whole loop."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from lifecycle.orchestration.results import LifecycleResult
-from tests.integration.flows.support import in_project, make_project, prefect_server, use_api
+from tests.integration.flows.support import in_project, make_project
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,9 @@ class Trained:
 
 
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `prefect server start`, this process pointed at it for the session."""
-    home = tmp_path_factory.mktemp("prefect-server")
-    with prefect_server(home) as url, use_api(url, home / ".prefect"):
-        yield url
+def api(prefect_api: str) -> str:
+    """The session's shared Prefect server (these tests only need one to be there)."""
+    return prefect_api
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import pytest
 from lifecycle.paths import Paths
 from lifecycle.validate import ValidationFailedError
 from tests.integration.flows.conftest import Trained
-from tests.integration.flows.support import in_project, ledger_entries, small_params, write_params
+from tests.integration.flows.support import in_project, ledger_entries, write_params
+from tests.support.project import fast_params_raw
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +44,7 @@ def test_a_batch_that_fails_validation_is_quarantined_and_trains_nothing(
     bad = pd.read_parquet(root / "data" / "raw" / "snapshot.parquet")
     bad.loc[bad.index[:400], "tenure"] = -5
     bad.to_csv(root / "bad.csv", index=False)
-    raw = small_params()
+    raw = fast_params_raw()
     raw["data"]["source"] = "bad.csv"
     write_params(root, raw)
     before = _registry(root)
@@ -66,7 +67,7 @@ def test_a_crash_in_the_middle_of_training_moves_no_alias(
     root = _copy(trained, tmp_path / "project")
     write_params(
         root,
-        small_params(
+        fast_params_raw(
             [
                 {"name": "logreg", "family": "logistic_regression", "params": {"C": 0.5}},
                 {"name": "broken", "family": "logistic_regression", "params": {"C": -1.0}},

@@ -10,13 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from lifecycle.commands.flows import server_app
-from tests.integration.flows.support import free_port, pytest_env
+from lifecycle.system import free_port
+from tests.support.prefect import pytest_env
 
 pytestmark = pytest.mark.slow
 
 
 def test_server_starts_in_the_background_is_reused_and_stops(tmp_path: Path) -> None:
-    """Start writes a pid file and a log; a second start reuses it; stop ends the process."""
+    """Start writes a pid file and a log; a second start reuses it; stop ends the process.
+
+    Its own server, not the session's: starting and stopping one is what it tests."""
     cli = CliRunner()
     port = str(free_port())
     with pytest_env(LIFECYCLE_HOME=str(tmp_path), PREFECT_SERVER_PORT=port, PREFECT_API_URL=None):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    """A throw-away Prefect server (its own SQLite database) for this module's tests."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+def prefect_server(prefect_api: str) -> None:
+    """The session's shared Prefect server (runs are told apart by id)."""
 
 
 def _flow_tags(flow_run_id: str) -> list[str]:

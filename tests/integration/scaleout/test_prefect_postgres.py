@@ -27,6 +27,7 @@ print("probe returned", probe())
 
 
 def test_flow_run_lands_in_postgres(stack: Stack, tmp_path: Path) -> None:
+    """Its own server, not the session's: it must be backed by PostgreSQL, not SQLite."""
     from lifecycle.orchestration import server
 
     paths = Paths(tmp_path)

@@ -1,4 +1,4 @@
-"""Fixtures of the serving integration tests: one trained project per session, an app per test."""
+"""Fixtures of the serving integration tests: one copy of the trained project, an app per test."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.serve.project import Project, build_project, environment
+from tests.integration.serve.project import Project, copy_project, environment
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A real project with a registered champion (about 15 s, once per session)."""
-    return build_project(tmp_path_factory.mktemp("serve") / "project")
+def project(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A real project with a registered champion: this folder's own copy (its tests add versions
+    and a challenger) of the session's trained project."""
+    return copy_project(serving_template, tmp_path_factory.mktemp("serve") / "project")
 
 
 @pytest.fixture

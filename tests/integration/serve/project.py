@@ -9,7 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from lifecycle.config import Params, load_params
+from tests.support.project import fast_params_raw, repo_params_raw
+from tests.support.relocate import copy_tree
 
 PARAMS_FILE = Path(__file__).resolve().parents[3] / "params.yaml"
 
@@ -61,11 +65,12 @@ def build_project(root: Path, candidate: str | None = None) -> Project:
 
     apply_offline_defaults()
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PARAMS_FILE, root / "params.yaml")
-    base = load_params(root / "params.yaml")
-    chosen = [c for c in base.train.candidates if c.name == candidate] or [base.train.candidates[0]]
-    cheap = base.train.model_copy(update={"candidates": (chosen[0],), "cv_folds": 2})
-    params = base.model_copy(update={"train": cheap})
+    shutil.copy(PARAMS_FILE, root / "params.yaml")  # served as is; only training is trimmed
+    raw = repo_params_raw()
+    named = [c for c in raw["train"]["candidates"] if c["name"] == candidate]
+    fast = root.parent / f"{root.name}-fast-params.yaml"
+    fast.write_text(yaml.safe_dump(fast_params_raw(named or raw["train"]["candidates"][:1])))
+    params = load_params(fast)
     paths = Paths(root)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with environment({"LIFECYCLE_HOME": str(root), "MLFLOW_TRACKING_URI": uri}):
@@ -77,6 +82,12 @@ def build_project(root: Path, candidate: str | None = None) -> Project:
         result = train(params, paths)
         promote(paths, params.mlflow.model_name, result.version)
     return Project(root, params, result.run_id, uri)
+
+
+def copy_project(project: Project, root: Path) -> Project:
+    """The same trained project in a new folder (a second of copying instead of a training)."""
+    copy_tree(project.root, root)
+    return Project(root, project.params, project.run_id, f"sqlite:///{root / 'mlflow.db'}")
 
 
 def register_copy(project: Project) -> str:
