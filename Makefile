@@ -33,7 +33,7 @@ imports:  ## the layers (import-linter contracts in pyproject.toml) and declared
 # The locked environment on another Python, pyenv's or on PATH (uv cannot download one offline):
 # `lifecycle --help`, every module imported, a few fast unit tests. Skipped when there is none.
 SMOKE_PY ?= 3.12
-SMOKE_TESTS ?= tests/unit/test_architecture.py tests/unit/core/test_metrics.py tests/unit/core/test_features.py tests/unit/core/test_decide.py
+SMOKE_TESTS ?= tests/unit/test_architecture.py tests/unit/test_metrics.py tests/unit/test_features.py tests/unit/test_evaluate.py
 smoke-python: setup  ## the smoke run on Python $(SMOKE_PY) (SMOKE_PY=3.13 for the other one)
 	@py="$$(pyenv prefix $(SMOKE_PY) 2>/dev/null)/bin/python$(SMOKE_PY)"; \
 	[ -x "$$py" ] || py="$$(command -v python$(SMOKE_PY) || true)"; \

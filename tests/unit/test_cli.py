@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from lifecycle.cli import app
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 DOCS = [
     REPO / "README.md",
     REPO / "Makefile",

@@ -1,4 +1,4 @@
-"""Fixtures of the release unit tests: the repository's params, and a way to vary them."""
+"""Fixtures of the unit tests of the core modules: the repository's params, the real table."""
 
 from __future__ import annotations
 
@@ -6,9 +6,23 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from lifecycle.config import Params, parse_params
+from lifecycle.ingest import read_source
+
+
+@pytest.fixture(scope="module")
+def params(repo_params_mapping: dict[str, object]) -> Params:
+    """The repository's params, validated."""
+    return parse_params(repo_params_mapping)
+
+
+@pytest.fixture(scope="module")
+def table(params: Params) -> pd.DataFrame:
+    """The whole telco table, columns renamed as params say."""
+    return read_source(params.data).rename(columns=params.data.rename)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import yaml
 from lifecycle.config import ConfigError, load_params_for, overlay_path, parse_params
 from lifecycle.environments import ReleaseError, alias_for, current_env
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write(root: Path, raw: dict[str, Any], **overlays: dict[str, Any]) -> Path:

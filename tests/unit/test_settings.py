@@ -11,7 +11,7 @@ from lifecycle.config import load_params, load_params_for
 from lifecycle.paths import Paths
 from lifecycle.settings import ENV_NAMES, Settings, SettingsError, get_settings
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
