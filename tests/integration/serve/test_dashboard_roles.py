@@ -65,6 +65,7 @@ def test_dashboard_needs_a_token_when_a_viewer_token_is_set(
     for token in (VIEWER, OPERATOR):
         r = client.get("/ledger/api/data", headers=bearer(token))
         assert r.status_code == 200 and r.json()["totals"]["entries"] == 0
+        assert r.json()["forecast"]["refused"].startswith("no 12-month forecast: 0.0 days")
         assert client.get("/ledger", headers=basic(token)).status_code == 200
         js = client.get("/ledger/static/plotly.min.js", headers=basic(token))
         assert js.status_code == 200 and len(js.content) > 1_000_000
