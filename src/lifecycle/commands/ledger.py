@@ -15,11 +15,13 @@ import typer
 
 from lifecycle.ledger import estimate as est
 from lifecycle.ledger import report as rep
-from lifecycle.ledger.dashboard import make_server
-from lifecycle.ledger.forecast import forecast
+from lifecycle.ledger.forecast import Forecast, forecast
 from lifecycle.ledger.pricing import LedgerError
 from lifecycle.ledger.queries import reconcile_crashed, reprice_all
 from lifecycle.ledger.record import log_hours
+from lifecycle.ledger.session import get_engine
+from lifecycle.settings import get_settings
+from lifecycle.system import free_port
 
 if TYPE_CHECKING:
     from lifecycle.config import Params
@@ -186,46 +188,68 @@ def budget(
     url: UrlOpt = None,
     params_path: ParamsOpt = None,
 ) -> None:
-    """This month's budget against actual, burn rate, the 12-month forecast and alerts."""
-    from rich.table import Table
-
+    """This month's budget against actual, the forecast's history, its range, and alerts."""
     _table_or_json(fmt, "budget")
     fc = forecast(_params(params_path), url)
     if fmt is Format.json:
         _emit(json.dumps(fc.to_dict(), indent=2), None)
     else:
-        console = rep.console()
-        table = Table(title=f"Budget this month (as of {fc.as_of} UTC)")
-        for col in ("phase", "budget/month", "spent", "burn/day", "projected", "forecast/month"):
-            table.add_column(col, justify="left" if col == "phase" else "right")
-        for p in fc.phases:
-            table.add_row(
-                p.phase + (" !" if p.alert else ""),
-                "-" if p.budget_usd is None else f"{p.budget_usd:,.2f}",
-                f"{p.spent_usd:,.2f}",
-                f"{p.burn_usd_per_day:,.2f}",
-                f"{p.projected_month_usd:,.2f}",
-                f"{p.forecast_month_usd:,.2f}",
-            )
-        console.print(table)
-        rates = Table(title=f"Measured rates over {fc.window_days:.1f} days")
-        for col in ("kind", "name", "phase", "runs/month", "$/run", "$/month"):
-            rates.add_column(col)
-        for r in fc.rates:
-            rates.add_row(
-                r.kind,
-                r.name,
-                r.phase,
-                f"{r.runs_per_month:.1f}",
-                f"{r.usd_per_run:,.4f}",
-                f"{r.usd_per_month:,.2f}",
-            )
-        console.print(rates)
-        console.print(f"12-month forecast: ${fc.twelve_month_usd:,.2f}")
-        for alert in fc.alerts:
-            console.print(f"[red]ALERT[/red] {alert}")
+        _render_budget(fc)
     if fail_on_alert and fc.alerts:
         raise typer.Exit(1)
+
+
+def _usd_range(low: float, high: float) -> str:
+    """A range as '$1.00-$2.00'."""
+    return f"${low:,.2f}-${high:,.2f}"
+
+
+def _render_budget(fc: Forecast) -> None:
+    """The budget table, the forecast's basis, its rates (machines, then people) and total."""
+    from rich.table import Table
+
+    console = rep.console()
+    table = Table(title=f"Budget this month (as of {fc.as_of} UTC)")
+    for col in ("phase", "budget/month", "spent", "% used", "burn/day", "projected",
+                "forecast/month"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    for p in fc.phases:
+        used = "-" if not p.budget_usd else f"{p.spent_usd / p.budget_usd:.1%}"
+        table.add_row(
+            p.phase + (" !" if p.alert else ""),
+            "-" if p.budget_usd is None else f"{p.budget_usd:,.2f}",
+            f"{p.spent_usd:,.2f}",
+            used,
+            f"{p.burn_usd_per_day:,.2f}",
+            f"{p.projected_month_usd:,.2f}",
+            "-" if p.forecast_month_usd is None else f"{p.forecast_month_usd:,.2f}",
+        )
+    console.print(table)
+    console.print(f"Forecast basis: {fc.basis}")
+    for title, rates in (("Machine runs (compute per run)", fc.rates),
+                         ("Human work, apart (per activity)", fc.staffing)):  # fmt: skip
+        if not rates:
+            continue
+        grid = Table(title=title)
+        for col in ("kind", "name", "phase", "runs seen", "runs/month", "basis", "$/run",
+                    "$/month", "90% range"):  # fmt: skip
+            grid.add_column(col)
+        for r in rates:
+            grid.add_row(
+                r.kind, r.name, r.phase, str(r.runs), f"{r.runs_per_month:.1f}", r.basis,
+                f"{r.usd_per_run:,.4f}", f"{r.usd_per_month:,.2f}",
+                _usd_range(r.low_usd_per_month, r.high_usd_per_month),
+            )  # fmt: skip
+        console.print(grid)
+    if fc.refused or fc.twelve_month_usd is None:
+        console.print(f"[yellow]{fc.refused}[/yellow]")
+    else:
+        low, high = fc.twelve_month_low_usd or 0.0, fc.twelve_month_high_usd or 0.0
+        console.print(
+            f"12-month forecast: ${fc.twelve_month_usd:,.2f} (90% range {_usd_range(low, high)})"
+        )
+    for alert in fc.alerts:
+        console.print(f"[red]ALERT[/red] {alert}")
 
 
 @ledger_app.command()
@@ -252,17 +276,21 @@ def dashboard(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8050,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default LIFECYCLE_PORT; 0 picks a free one).")
+    ] = None,
     url: UrlOpt = None,
     params_path: ParamsOpt = None,
 ) -> None:
-    """Serve the read-only cost dashboard until interrupted."""
-    server = make_server(_params(params_path), url, host, port)
-    bound_host, bound_port = server.server_address[:2]
-    typer.echo(f"ledger dashboard on http://{bound_host!s}:{bound_port}/ (Ctrl+C to stop)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    """Serve the read-only cost dashboard (the service's /ledger routes) until interrupted."""
+    import uvicorn
+
+    # lazy: FastAPI would add most of a second to `lifecycle --help`
+    from lifecycle.serve.routers.ledger import dashboard_app
+
+    params = _params(params_path)
+    get_engine(url)  # fail at start, not on the first request, if the ledger is unreachable
+    chosen = get_settings().port if port is None else port
+    bound = chosen or free_port()
+    typer.echo(f"ledger dashboard on http://{host}:{bound}/ledger (Ctrl+C to stop)")
+    uvicorn.run(dashboard_app(params, url), host=host, port=bound, log_level="warning")

@@ -79,13 +79,19 @@ class BudgetParams(Frozen):
     monthly_usd: dict[Phase, float] = Field(default_factory=dict)
     alert_share: float = Field(default=1.0, gt=0)
     lookback_days: int = Field(default=90, ge=1)
+    min_history_days: int = Field(default=28, ge=1)
 
     @model_validator(mode="after")
     def _non_negative(self) -> BudgetParams:
-        """A budget is an amount of money, never negative."""
+        """A budget is an amount of money, never negative; a forecast needs room to learn."""
         for phase, usd in self.monthly_usd.items():
             if usd < 0:
                 raise ValueError(f"budget.monthly_usd.{phase} = {usd}: must be >= 0")
+        if self.min_history_days > self.lookback_days:
+            raise ValueError(
+                f"budget.min_history_days = {self.min_history_days}: must not exceed "
+                f"budget.lookback_days ({self.lookback_days})"
+            )
         return self
 
 

@@ -1,14 +1,25 @@
-"""Budget against actual, burn rate, a 12-month forecast and the guard the retrain policy asks."""
+"""Budget against actual, burn rate, an honest 12-month forecast and the retrain's budget guard.
+
+The forecast says which history it learns from and refuses to project a year from less than
+`budget.min_history_days`. Machine runs are priced by their own compute per run; human work
+(logged hours by activity, staffing charged on runs by flow) is forecast apart, so one long
+investigation does not become the cost of every monitor run. Scheduled deployments (a flow
+run with trigger `schedule`) give the expected run count of each month from their cron; other
+runs come at the rate the window counted. The range is a 90% band: compound Poisson for
+counted runs, the per-run spread for scheduled ones.
+"""
 
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.ledger.models import utc_naive
 from lifecycle.ledger.pricing import LedgerError, check_choice, phases, str_keys
+from lifecycle.ledger.schedule import runs_in_month
 from lifecycle.ledger.session import get_engine
 from lifecycle.ledger.tables import tables
 
@@ -16,12 +27,13 @@ if TYPE_CHECKING:
     from lifecycle.config import Params
 
 DAYS_PER_MONTH = 365.25 / 12
-MIN_WINDOW_DAYS = 7.0
+Z90 = 1.645  # low and high bound a 90% range (normal approximation)
+SCHEDULED_FLOWS = ("ingest", "monitor")  # the deployments with a cron (orchestration params)
 
 
 @dataclass(frozen=True)
 class FlowRate:
-    """How often one flow (or stage, serving, human work) ran and what a run cost."""
+    """How often one flow (or stage, serving, human activity) runs and what a run costs."""
 
     kind: str
     name: str
@@ -30,6 +42,19 @@ class FlowRate:
     runs_per_month: float
     usd_per_run: float
     usd_per_month: float
+    low_usd_per_month: float = 0.0
+    high_usd_per_month: float = 0.0
+    basis: str = "counted"
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """One forecast month: low, expected and high cost."""
+
+    month: str
+    low_usd: float
+    expected_usd: float
+    high_usd: float
 
 
 @dataclass(frozen=True)
@@ -41,20 +66,28 @@ class PhaseBudget:
     spent_usd: float
     burn_usd_per_day: float
     projected_month_usd: float
-    forecast_month_usd: float
+    forecast_month_usd: float | None
     alert: bool
 
 
 @dataclass
 class Forecast:
-    """The measured rates, the next 12 months by phase, and the budget comparison."""
+    """What history the forecast uses, its rates, the next 12 months as a range, the budget."""
 
     as_of: str
-    window_days: float
+    history_days: float
+    history_start: str | None = None
+    min_history_days: int = 0
+    basis: str = ""
+    refused: str | None = None
     rates: list[FlowRate] = field(default_factory=list)
+    staffing: list[FlowRate] = field(default_factory=list)
     monthly_by_phase: dict[str, float] = field(default_factory=dict)
     months: list[str] = field(default_factory=list)
-    twelve_month_usd: float = 0.0
+    monthly: list[MonthRange] = field(default_factory=list)
+    twelve_month_usd: float | None = None
+    twelve_month_low_usd: float | None = None
+    twelve_month_high_usd: float | None = None
     budget_twelve_month_usd: float | None = None
     phases: list[PhaseBudget] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
@@ -75,7 +108,34 @@ class BudgetVerdict:
     budget_usd: float | None
     spent_usd: float
     remaining_usd: float | None
-    forecast_month_usd: float
+    forecast_month_usd: float | None
+
+
+@dataclass
+class _Line:
+    """One forecast line: runs counted in the window, their cost's sum and sum of squares."""
+
+    kind: str
+    name: str
+    phase: str
+    counted: int = 0
+    scheduled: int = 0
+    usd: float = 0.0
+    usd_sq: float = 0.0
+    cron: str | None = None
+
+    @property
+    def runs(self) -> int:
+        """Every run seen."""
+        return self.counted + self.scheduled
+
+    def month(self, year: int, month: int, window_months: float) -> tuple[float, float]:
+        """Expected cost and its variance in one month (schedule fixed, the rest Poisson)."""
+        mean = self.usd / self.runs
+        var = max(self.usd_sq / self.runs - mean * mean, 0.0)
+        fixed = runs_in_month(self.cron, year, month) if self.cron else 0
+        rate = (self.counted if self.cron else self.runs) / window_months
+        return (fixed + rate) * mean, fixed * var + rate * self.usd_sq / self.runs
 
 
 def _now(now: datetime | None) -> datetime:
@@ -99,35 +159,84 @@ def next_months(moment: datetime, n: int) -> list[str]:
     return out
 
 
+def _schedules(params: Params) -> dict[str, str]:
+    """The cron of each scheduled deployment, by flow name."""
+    o = params.orchestration
+    return dict(zip(SCHEDULED_FLOWS, (o.ingest_cron, o.monitor_cron), strict=True))
+
+
+def _lines(
+    params: Params, url: str | None, start: datetime, end: datetime
+) -> tuple[datetime | None, list[_Line], list[_Line]]:
+    """The window's first run; machine lines (compute per run) and human work apart, one scan.
+
+    Human work is what `log-hours` recorded (by activity) and the staffing charged on runs (by
+    the flow it was charged on: one investigation is a staffing event of the monitor, not a
+    share of every monitor run's price).
+    """
+    from sqlalchemy import case, func, select
+
+    _, t, _ = tables()
+    crons = _schedules(params)
+    sched = case((t.c.trigger == "schedule", 1), else_=0)
+    staffed = case((t.c.staff_usd > 0, 1), else_=0)
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            select(t.c.kind, t.c.name, t.c.phase, sched, func.count(), func.min(t.c.started_at),
+                   func.sum(t.c.compute_usd), func.sum(t.c.compute_usd * t.c.compute_usd),
+                   func.sum(staffed), func.sum(t.c.staff_usd),
+                   func.sum(t.c.staff_usd * t.c.staff_usd))
+            # coalesce hides the column from the planner: with most of the table in the
+            # window, one sequential scan beats an index range plus a lookup per row
+            .where(func.coalesce(t.c.started_at, end).between(start, end), t.c.started_at != end)
+            .group_by(t.c.kind, t.c.name, t.c.phase, sched)
+        ).all()  # fmt: skip
+    first = min((r[5] for r in rows), default=None)
+    machine: dict[tuple[str, str, str], _Line] = {}
+    people: dict[tuple[str, str], _Line] = {}
+    for kind, name, phase, is_sched, n, _first, usd, usd_sq, events, staff, staff_sq in rows:
+        if int(events or 0):
+            label = str(name) if kind == "human" else f"on {name} runs"
+            who = people.setdefault((label, phase), _Line("staff", label, str(phase)))
+            who.counted += int(events)
+            who.usd += float(staff or 0.0)
+            who.usd_sq += float(staff_sq or 0.0)
+        if kind == "human":
+            continue
+        line = machine.setdefault((kind, name, phase), _Line(kind, name, phase))
+        cron = crons.get(name) if kind == "flow" and is_sched else None
+        if cron:
+            line.cron, line.scheduled = cron, line.scheduled + int(n)
+        else:
+            line.counted += int(n)
+        line.usd += float(usd or 0.0)
+        line.usd_sq += float(usd_sq or 0.0)
+    return first, list(machine.values()), list(people.values())
+
+
+def _rate(line: _Line, months: list[tuple[int, int]], window_months: float) -> FlowRate:
+    """A line's average month over the forecast months, with its 90% range."""
+    figures = [line.month(y, m, window_months) for y, m in months]
+    mean = sum(e for e, _ in figures) / len(figures)
+    sd = math.sqrt(sum(v for _, v in figures) / len(figures))
+    per_run = line.usd / line.runs
+    basis = (
+        f"schedule '{line.cron}'" + (" + counted" if line.counted else "")
+        if line.cron
+        else ("counted")
+    )
+    return FlowRate(
+        line.kind, line.name, line.phase, line.runs, mean / per_run if per_run else 0.0,
+        per_run, mean, max(mean - Z90 * sd, 0.0), mean + Z90 * sd, basis,
+    )  # fmt: skip
+
+
 def measured_rates(
     params: Params, url: str | None = None, now: datetime | None = None
 ) -> tuple[list[FlowRate], float]:
-    """Runs per month and cost per run of each flow over the lookback window."""
-    from sqlalchemy import func, select
-
-    _, t, _ = tables()
-    end = _now(now)
-    start = end - timedelta(days=params.budget.lookback_days)
-    with get_engine(url).connect() as conn:
-        first = conn.execute(
-            select(func.min(t.c.started_at)).where(t.c.started_at >= start, t.c.started_at < end)
-        ).scalar_one()
-        rows = conn.execute(
-            select(t.c.kind, t.c.name, t.c.phase, func.count(), func.sum(t.c.total_usd))
-            .where(t.c.started_at >= start, t.c.started_at < end)
-            .group_by(t.c.kind, t.c.name, t.c.phase)
-        ).all()
-    if first is None:
-        return [], 0.0
-    # a young ledger has less history than the window: learn from what it has (at least a week)
-    window_days = max((end - max(start, first)).total_seconds() / 86400, MIN_WINDOW_DAYS)
-    rates = []
-    for kind, name, phase, n, usd in rows:
-        per_month = n / window_days * DAYS_PER_MONTH
-        per_run = float(usd) / n
-        rates.append(FlowRate(kind, name, phase, int(n), per_month, per_run, per_run * per_month))
-    rates.sort(key=lambda r: -r.usd_per_month)
-    return rates, window_days
+    """Runs per month and compute per run of each flow over the lookback window (and its days)."""
+    fc = forecast(params, url, now)
+    return fc.rates, fc.history_days
 
 
 def month_to_date(url: str | None, now: datetime) -> dict[str, float]:
@@ -144,46 +253,93 @@ def month_to_date(url: str | None, now: datetime) -> dict[str, float]:
     return {p: float(v) for p, v in rows}
 
 
+def _project(result: Forecast, machine: list[_Line], people: list[_Line], window: float) -> None:
+    """Fill the rates, the 12 months as ranges and the monthly cost per phase."""
+    months = [(int(m[:4]), int(m[5:])) for m in result.months]
+    window_months = window / DAYS_PER_MONTH
+    result.rates = sorted((_rate(x, months, window_months) for x in machine),
+                          key=lambda r: -r.usd_per_month)  # fmt: skip
+    result.staffing = sorted((_rate(x, months, window_months) for x in people),
+                             key=lambda r: -r.usd_per_month)  # fmt: skip
+    total_var = 0.0
+    for (y, m), label in zip(months, result.months, strict=True):
+        figures = [x.month(y, m, window_months) for x in (*machine, *people)]
+        expected, var = sum(e for e, _ in figures), sum(v for _, v in figures)
+        total_var += var
+        sd = math.sqrt(var)
+        result.monthly.append(MonthRange(label, max(expected - Z90 * sd, 0.0), expected,
+                                         expected + Z90 * sd))  # fmt: skip
+    for r in (*result.rates, *result.staffing):
+        result.monthly_by_phase[r.phase] = result.monthly_by_phase.get(r.phase, 0.0) + (
+            r.usd_per_month
+        )
+    twelve = sum(x.expected_usd for x in result.monthly)
+    result.twelve_month_usd = twelve
+    result.twelve_month_low_usd = max(twelve - Z90 * math.sqrt(total_var), 0.0)
+    result.twelve_month_high_usd = twelve + Z90 * math.sqrt(total_var)
+
+
 def forecast(params: Params, url: str | None = None, now: datetime | None = None) -> Forecast:
-    """Project the next 12 months from measured rates and compare with the budget."""
+    """The next 12 months from the runs the history shows, as a range, against the budget."""
+    b = params.budget
     moment = _now(now)
-    rates, window = measured_rates(params, url, moment)
-    monthly: dict[str, float] = {}
-    for r in rates:
-        monthly[r.phase] = monthly.get(r.phase, 0.0) + r.usd_per_month
+    start = moment - timedelta(days=b.lookback_days)
+    first, machine, people = _lines(params, url, start, moment)
+    window = (moment - first).total_seconds() / 86400 if first else 0.0
+    runs = sum(x.runs for x in machine)
+    events = sum(x.runs for x in people)
+    since = first.isoformat(timespec="minutes") if first else None
+    result = Forecast(
+        as_of=moment.isoformat(timespec="seconds"), history_days=window, history_start=since,
+        min_history_days=b.min_history_days, months=next_months(moment, 12),
+        basis=(f"{window:.1f} days of history (since {since}, lookback {b.lookback_days} days): "
+               f"{runs:,} runs, {events:,} staffing entries" if first else "no history"),
+    )  # fmt: skip
+    if window < b.min_history_days:
+        result.refused = (
+            f"no 12-month forecast: {window:.1f} days of history, and at least "
+            f"{b.min_history_days} are needed (budget.min_history_days)"
+        )
+    else:
+        _project(result, machine, people, window)
+    budgets: dict[str, float] = str_keys(b.monthly_usd)
     spent = month_to_date(url, moment)
+    active = sorted(set(result.monthly_by_phase) | set(spent), key=phases().index)
+    if active and all(p in budgets for p in active) and not result.refused:
+        result.budget_twelve_month_usd = sum(budgets[p] for p in active) * 12
+    _compare(result, budgets, spent, active, b.alert_share, moment)
+    return result
+
+
+def _compare(
+    result: Forecast,
+    budgets: dict[str, float],
+    spent: dict[str, float],
+    active: list[str],
+    share: float,
+    moment: datetime,
+) -> None:
+    """This month per phase: spent, burn, projection, forecast and the alert."""
     day = (moment - month_start(moment)).total_seconds() / 86400
     days_in_month = calendar.monthrange(moment.year, moment.month)[1]
-    budgets: dict[str, float] = str_keys(params.budget.monthly_usd)
-    share = params.budget.alert_share
-    result = Forecast(
-        as_of=moment.isoformat(timespec="seconds"),
-        window_days=window,
-        rates=rates,
-        monthly_by_phase=monthly,
-        months=next_months(moment, 12),
-        twelve_month_usd=sum(monthly.values()) * 12,
-    )
-    active = sorted(set(monthly) | set(spent), key=phases().index)
-    if active and all(p in budgets for p in active):
-        result.budget_twelve_month_usd = sum(budgets[p] for p in active) * 12
     for phase in active:
-        burn = spent.get(phase, 0.0) / max(day, 1.0)
-        budget = budgets.get(phase)
-        fc = monthly.get(phase, 0.0)
-        projected = burn * days_in_month
         done = spent.get(phase, 0.0)
-        # the measured-rate forecast decides (a month's first days extrapolate too wildly);
-        # money already spent past the line alerts whatever the forecast says
-        alert = budget is not None and (fc > budget * share or done > budget * share)
-        result.phases.append(PhaseBudget(phase, budget, done, burn, projected, fc, alert))
+        burn = done / max(day, 1.0)
+        budget = budgets.get(phase)
+        fc = None if result.refused else result.monthly_by_phase.get(phase, 0.0)
+        # the forecast decides (a month's first days extrapolate too wildly); money already
+        # spent past the line alerts whatever the forecast says
+        line = None if budget is None else budget * share
+        alert = line is not None and ((fc is not None and fc > line) or done > line)
+        result.phases.append(
+            PhaseBudget(phase, budget, done, burn, burn * days_in_month, fc, alert)
+        )
         if alert:
+            said = "no forecast" if fc is None else f"forecast ${fc:,.2f}/month"
             result.alerts.append(
-                f"{phase}: forecast ${fc:,.2f}/month, ${done:,.2f} spent this month, "
-                f"against a budget of ${budget:,.2f}/month (alert above {share:.0%}: "
-                f"${(budget or 0.0) * share:,.2f})"
+                f"{phase}: {said}, ${done:,.2f} spent this month, against a budget of "
+                f"${budget:,.2f}/month (alert above {share:.0%}: ${line or 0.0:,.2f})"
             )
-    return result
 
 
 def budget_guard(
@@ -200,8 +356,8 @@ def budget_guard(
         raise LedgerError(f"planned_usd = {planned_usd!r}: must be a number >= 0")
     moment = _now(now)
     spent = month_to_date(url, moment).get(phase, 0.0)
-    rates, _ = measured_rates(params, url, moment)
-    fc = sum(r.usd_per_month for r in rates if r.phase == phase)
+    outlook = forecast(params, url, moment)
+    fc = None if outlook.refused else outlook.monthly_by_phase.get(phase, 0.0)
     budgets: dict[str, float] = str_keys(params.budget.monthly_usd)
     budget = budgets.get(phase)
     if budget is None:

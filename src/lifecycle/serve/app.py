@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from lifecycle.env import apply_offline_defaults
 from lifecycle.serve.metrics import MetricsMiddleware
 from lifecycle.serve.openapi import add_bodies
-from lifecycle.serve.routers import admin, feedback, ops, predict, release
+from lifecycle.serve.routers import admin, feedback, ledger, ops, predict, release
 from lifecycle.serve.state import ServeSettings, ServiceState
 from lifecycle.settings import get_settings
 
@@ -73,7 +73,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         description="Serves models:/<name>@champion; see lifecycle.serve.",
     )
     app.state.service = service
-    routers = [m.router for m in (ops, predict, feedback, release, admin)]
+    routers = [m.router for m in (ops, predict, feedback, release, admin, ledger)]
     for router in routers:
         app.include_router(router)
     add_bodies(app, service)

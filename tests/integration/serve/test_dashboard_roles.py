@@ -1,34 +1,40 @@
-"""The ledger dashboard takes the viewer (or operator) token once a viewer token is set."""
+"""The ledger dashboard inside the service takes the viewer role, Bearer or (for browsers) Basic."""
 
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from lifecycle.config import load_params
+from lifecycle.ledger.session import dispose_engines
+
+VIEWER, OPERATOR = "viewer-5e1", "operator-9a2"
+PARAMS = Path(__file__).resolve().parents[3] / "params.yaml"
+
+
+def service(root: Path, viewer: str | None) -> FastAPI:
+    """The project's service app (lifespan not started: no model is needed for /ledger)."""
+    from lifecycle.paths import Paths
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
+
+    settings = ServeSettings(load_params(PARAMS), Paths(root), OPERATOR, record_ledger=False,
+                             viewer_token=viewer)  # fmt: skip
+    return create_app(settings)
 
 
 @pytest.fixture
-def dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A dashboard on a free loopback port, tokens from the environment."""
-    from lifecycle.ledger.dashboard import make_server
-
-    monkeypatch.setenv("LIFECYCLE_VIEWER_TOKEN", "viewer-5e1")
-    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", "operator-9a2")
-    server = make_server(load_params(), f"sqlite:///{tmp_path / 'ledger.db'}", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    try:
-        yield f"http://{host!s}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty project whose default ledger is a fresh SQLite file."""
+    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
+    monkeypatch.delenv("LIFECYCLE_LEDGER_URL", raising=False)
+    yield tmp_path
+    dispose_engines()
 
 
 def basic(password: str) -> dict[str, str]:
@@ -36,32 +42,39 @@ def basic(password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"me:{password}".encode()).decode()}
 
 
-def test_dashboard_needs_a_token_when_a_viewer_token_is_set(dashboard: str) -> None:
-    """None: 401 asking for Basic; unknown: 403; viewer or operator, Bearer or Basic: 200."""
-    none = httpx.get(f"{dashboard}/api/data")
-    assert none.status_code == 401 and none.headers["www-authenticate"].startswith("Basic")
-    assert httpx.get(dashboard, headers={"Authorization": "Bearer nope"}).status_code == 403
-    assert httpx.get(dashboard, headers=basic("nope")).status_code == 403
-    for token in ("viewer-5e1", "operator-9a2"):
-        r = httpx.get(f"{dashboard}/api/data", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200 and "error" not in r.json()
-        assert httpx.get(dashboard, headers=basic(token)).status_code == 200
+def bearer(token: str) -> dict[str, str]:
+    """An API client's header."""
+    return {"Authorization": f"Bearer {token}"}
 
 
-def test_dashboard_stays_open_without_a_viewer_token(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("app_kind", ["service", "dashboard"])
+def test_dashboard_needs_a_token_when_a_viewer_token_is_set(
+    root: Path, monkeypatch: pytest.MonkeyPatch, app_kind: str
 ) -> None:
-    """No LIFECYCLE_VIEWER_TOKEN: open, as before (the operator token alone does not close it)."""
-    from lifecycle.ledger.dashboard import env_tokens, make_server
+    """None: 401 asking for Basic; unknown: 403; viewer or operator, Bearer or Basic: 200."""
+    from lifecycle.serve.routers.ledger import dashboard_app
 
-    monkeypatch.delenv("LIFECYCLE_VIEWER_TOKEN", raising=False)
-    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", "operator-9a2")
-    assert env_tokens() == ()
-    server = make_server(load_params(), f"sqlite:///{tmp_path / 'ledger.db'}", port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    try:
-        assert httpx.get(f"http://{host!s}:{port}/").status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
+    monkeypatch.setenv("LIFECYCLE_VIEWER_TOKEN", VIEWER)
+    monkeypatch.setenv("LIFECYCLE_ADMIN_TOKEN", OPERATOR)
+    app = service(root, VIEWER) if app_kind == "service" else dashboard_app(load_params(PARAMS))
+    client = TestClient(app)
+    none = client.get("/ledger/api/data")
+    assert none.status_code == 401 and none.headers["www-authenticate"].startswith("Basic")
+    assert client.get("/ledger", headers=bearer("nope")).status_code == 403
+    assert client.get("/ledger", headers=basic("nope")).status_code == 403
+    for token in (VIEWER, OPERATOR):
+        r = client.get("/ledger/api/data", headers=bearer(token))
+        assert r.status_code == 200 and r.json()["totals"]["entries"] == 0
+        assert r.json()["forecast"]["refused"].startswith("no 12-month forecast: 0.0 days")
+        assert client.get("/ledger", headers=basic(token)).status_code == 200
+        js = client.get("/ledger/static/plotly.min.js", headers=basic(token))
+        assert js.status_code == 200 and len(js.content) > 1_000_000
+
+
+def test_dashboard_stays_open_without_a_viewer_token(root: Path) -> None:
+    """No viewer token: open, like /model (the operator token alone does not close it)."""
+    client = TestClient(service(root, None))
+    page = client.get("/ledger")
+    assert page.status_code == 200 and "Cost ledger" in page.text
+    assert client.get("/ledger/api/data", params={"period": "3m"}).status_code == 200
+    assert client.get("/ledger/api/data", params={"period": "decade"}).status_code == 422

@@ -1,4 +1,4 @@
-"""Budget and forecast: measured rates, the 12-month forecast, burn rate, alert and guard."""
+"""Budget and forecast: measured rates, the 12-month range, refusal, burn rate, alert and guard."""
 
 from __future__ import annotations
 
@@ -30,7 +30,13 @@ def _params(base: Params, **budget: Any) -> Params:
         "role": "data_scientist",
         "hours": REVIEW_HOURS,
     }
-    raw["budget"] = {"monthly_usd": {}, "alert_share": 1.0, "lookback_days": 90, **budget}
+    raw["budget"] = {
+        "monthly_usd": {},
+        "alert_share": 1.0,
+        "lookback_days": 90,
+        "min_history_days": 28,
+        **budget,
+    }
     return parse_params(raw)
 
 
@@ -44,16 +50,26 @@ def url(tmp_path: Path) -> Iterator[str]:
 
 
 def _flow(
-    params: Params, url: str, key: str, name: str, phase: str, start: datetime, hours: float
+    params: Params,
+    url: str,
+    key: str,
+    name: str,
+    phase: str,
+    start: datetime,
+    hours: float,
+    trigger: str = "manual",
+    activity: str | None = None,
 ) -> LedgerEntry:
-    """Store one finished flow run of a controlled start and wall time."""
+    """Store one finished flow run of a controlled start, wall time and trigger."""
     from lifecycle.ledger.meter import MeteredRun, build_entry
     from lifecycle.ledger.pricing import Usage
     from lifecycle.ledger.queries import write_entry
 
-    run = MeteredRun(key, "flow", name, phase, "schedule", params)
+    run = MeteredRun(key, "flow", name, phase, trigger, params)
     if name == "retrain":
         run.charge("retrain_review")
+    if activity:
+        run.charge(activity)
     wall = hours * 3600
     usage = Usage(wall_seconds=wall, cpu_seconds=wall / 4, peak_memory_bytes=0)
     entry = build_entry(
@@ -100,24 +116,28 @@ DEPLOY_SPENT_JUNE = 14 * 6.0
 
 
 def test_rates_are_measured_per_flow_over_the_window(params: Params, url: str) -> None:
-    """Runs per month and cost per run of each flow come from the seeded frequency and cost."""
-    from lifecycle.ledger.forecast import measured_rates
+    """Runs per month and compute per run of each flow; human work apart, per activity."""
+    from lifecycle.ledger.forecast import forecast
 
     p = _params(params)
     _seed(p, url)
-    rates, window = measured_rates(p, url, NOW)
-    assert window == pytest.approx(30.0)
-    by_name = {r.name: r for r in rates}
-    assert set(by_name) == {"monitor", "retrain", "api", "labelling"}
+    fc = forecast(p, url, NOW)
+    assert fc.history_days == pytest.approx(30.0)
+    assert "30.0 days of history" in fc.basis and "2024-05-16" in fc.basis
+    by_name = {r.name: r for r in fc.rates}
+    assert set(by_name) == {"monitor", "retrain", "api"}
     assert by_name["monitor"].runs == 30
     assert by_name["monitor"].runs_per_month == pytest.approx(DPM)
     assert by_name["monitor"].usd_per_run == pytest.approx(1.0)
     assert by_name["retrain"].runs_per_month == pytest.approx(3 / 30 * DPM)
-    assert by_name["retrain"].usd_per_run == pytest.approx(RETRAIN_USD)
+    assert by_name["retrain"].usd_per_run == pytest.approx(2.0)  # compute only: review apart
     assert by_name["api"].usd_per_month == pytest.approx(DEPLOY_MONTHLY)
-    assert by_name["labelling"].usd_per_month == pytest.approx(4 * 60.0 / 30 * DPM)
-    assert [r.usd_per_month for r in rates] == sorted(
-        (r.usd_per_month for r in rates), reverse=True
+    staff = {r.name: r for r in fc.staffing}
+    assert set(staff) == {"on retrain runs", "labelling"}
+    assert staff["labelling"].usd_per_month == pytest.approx(4 * 60.0 / 30 * DPM)
+    assert staff["on retrain runs"].usd_per_run == pytest.approx(REVIEW_HOURS * DS_RATE)
+    assert [r.usd_per_month for r in fc.rates] == sorted(
+        (r.usd_per_month for r in fc.rates), reverse=True
     )
 
 
@@ -135,16 +155,81 @@ def test_twelve_month_forecast_equals_the_hand_computed_figure(params: Params, u
     assert fc.months[0] == "2024-07" and fc.months[-1] == "2025-06" and len(fc.months) == 12
 
 
-def test_a_young_ledger_learns_from_at_least_a_week(params: Params, url: str) -> None:
-    """Two days of history are spread over seven days, not extrapolated from two."""
+def test_a_young_ledger_gets_no_twelve_month_forecast(params: Params, url: str) -> None:
+    """Less history than budget.min_history_days: no rates, no year, and it says why."""
     from lifecycle.ledger.forecast import forecast
 
-    p = _params(params)
+    p = _params(params, monthly_usd={"maintenance": 1.0}, min_history_days=28)
     for k in (1, 2):
         _flow(p, url, f"m{k}", "monitor", "maintenance", NOW - timedelta(days=k), 3.0)
     fc = forecast(p, url, NOW)
-    assert fc.window_days == pytest.approx(7.0)
-    assert fc.twelve_month_usd == pytest.approx(6.0 / 7 * DPM * 12)
+    assert fc.history_days == pytest.approx(2.0)
+    assert fc.twelve_month_usd is None and fc.rates == [] and fc.monthly == []
+    assert fc.refused is not None
+    assert "2.0 days of history" in fc.refused and "28" in fc.refused
+    assert "budget.min_history_days" in fc.refused
+    assert fc.phases[0].forecast_month_usd is None
+    assert fc.alerts and fc.alerts[0].startswith("maintenance: no forecast, $6.00 spent")
+    enough = forecast(_params(params, min_history_days=2), url, NOW)
+    assert enough.refused is None
+    assert enough.twelve_month_usd == pytest.approx(6.0 / 2 * DPM * 12)
+
+
+def test_min_history_may_not_exceed_the_lookback(params: Params) -> None:
+    """A forecast that could never have enough history is a params error naming both keys."""
+    from lifecycle.config import ConfigError
+
+    with pytest.raises((ConfigError, ValueError), match=r"budget\.min_history_days = 100"):
+        _params(params, min_history_days=100, lookback_days=90)
+
+
+def test_one_long_investigation_is_human_work_not_a_monitor_price(params: Params, url: str) -> None:
+    """30 $1 monitors and one 3 h investigation: the monitor costs $1 a run, the hours apart."""
+    from lifecycle.ledger.forecast import forecast
+
+    raw = _params(params).model_dump(mode="json")
+    raw["staffing"]["activities"]["drift_investigation"] = {"role": "data_scientist", "hours": 3.0}
+    p = parse_params(raw)
+    for k in range(1, 31):
+        extra = "drift_investigation" if k == 5 else None
+        _flow(p, url, f"m{k}", "monitor", "maintenance", NOW - timedelta(days=k), 1.0,
+              activity=extra)  # fmt: skip
+    fc = forecast(p, url, NOW)
+    (monitor,) = fc.rates
+    assert monitor.usd_per_run == pytest.approx(1.0)
+    (investigation,) = fc.staffing
+    assert investigation.name == "on monitor runs" and investigation.runs == 1
+    assert investigation.usd_per_month == pytest.approx(3 * DS_RATE / 30 * DPM)
+    assert investigation.low_usd_per_month == 0.0  # one event may well not recur
+    assert investigation.high_usd_per_month > 2 * investigation.usd_per_month
+
+
+def test_a_scheduled_flow_counts_its_cron_and_the_range_brackets_it(
+    params: Params, url: str
+) -> None:
+    """Monitor runs triggered by its daily schedule: each month has its calendar's run count."""
+    from lifecycle.ledger.forecast import forecast
+
+    raw = _params(params).model_dump(mode="json")
+    raw["orchestration"]["monitor_cron"] = "0 7 * * *"
+    p = parse_params(raw)
+    for k in range(1, 41):  # 40 daily $1 runs plus 2 manual $3 runs
+        _flow(p, url, f"s{k}", "monitor", "maintenance", NOW - timedelta(days=k), 1.0,
+              trigger="schedule")  # fmt: skip
+    for k in (3, 9):
+        _flow(p, url, f"h{k}", "monitor", "maintenance", NOW - timedelta(days=k), 3.0)
+    fc = forecast(p, url, NOW)
+    (monitor,) = fc.rates
+    assert monitor.basis == "schedule '0 7 * * *' + counted"
+    mean = 46.0 / 42
+    july, february = fc.monthly[0], fc.monthly[7]
+    assert (july.month, february.month) == ("2024-07", "2025-02")
+    assert july.expected_usd == pytest.approx((31 + 2 / 40 * DPM) * mean)
+    assert february.expected_usd == pytest.approx((28 + 2 / 40 * DPM) * mean)
+    for m in fc.monthly:
+        assert m.low_usd < m.expected_usd < m.high_usd
+    assert fc.twelve_month_low_usd is not None and fc.twelve_month_high_usd is not None
+    assert fc.twelve_month_low_usd < fc.twelve_month_usd < fc.twelve_month_high_usd  # type: ignore[operator]
 
 
 def test_burn_rate_and_projection_come_from_this_months_spend(params: Params, url: str) -> None:
@@ -237,11 +322,12 @@ def test_budget_for_twelve_months_covers_the_active_phases(params: Params, url: 
 
 
 def test_an_empty_ledger_forecasts_nothing(params: Params, url: str) -> None:
-    """No history: no rates, a zero forecast and no alert."""
+    """No history: no rates, no forecast (said so) and no alert."""
     from lifecycle.ledger.forecast import forecast
 
     fc = forecast(_params(params, monthly_usd={"maintenance": 0.0}), url, NOW)
-    assert fc.rates == [] and fc.twelve_month_usd == 0.0 and fc.alerts == []
+    assert fc.rates == [] and fc.twelve_month_usd is None and fc.alerts == []
+    assert fc.basis == "no history" and fc.refused is not None
 
 
 def test_guard_allows_a_spend_that_fits_the_remaining_budget(params: Params, url: str) -> None:
@@ -322,3 +408,23 @@ def test_guard_refuses_bad_input(
 
     with pytest.raises(LedgerError, match=message):
         budget_guard(_params(params), phase, planned, url=url, now=NOW)
+
+
+def test_budget_command_says_plainly_why_there_is_no_forecast(tmp_path: Path) -> None:
+    """A day of history: the command names the history and the missing days, and no figure."""
+    from typer.testing import CliRunner
+
+    from lifecycle.commands.ledger import ledger_app
+    from lifecycle.config import load_params
+    from lifecycle.ledger.record import log_hours
+
+    repo_params = Path(__file__).resolve().parents[3] / "params.yaml"
+    url = f"sqlite:///{tmp_path / 'young.db'}"
+    log_hours("annotator", 2.0, phase="maintenance", day=datetime.now(UTC) - timedelta(days=1),
+              params=load_params(repo_params), url=url)  # fmt: skip
+    args = ["budget", "--url", url, "--params", str(repo_params)]
+    result = CliRunner().invoke(ledger_app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "1.0 days of history" in result.stdout
+    assert "no 12-month forecast" in result.stdout and "budget.min_history_days" in result.stdout
+    assert "12-month forecast: $" not in result.stdout

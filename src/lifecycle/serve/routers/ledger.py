@@ -1,0 +1,121 @@
+"""The cost dashboard in the service: /ledger (page), /ledger/api/data (JSON), Plotly, viewer role.
+
+Same role as /model and /metrics (`lifecycle.serve.auth.check_viewer`): open while no viewer
+token is set, then the viewer's or the operator's token, as a Bearer header or as the password
+of HTTP Basic, so a browser can log in (a 401 here asks for Basic). `dashboard_app` serves these
+routes alone, for `lifecycle ledger dashboard`, without loading a model or metering serving.
+(No `from __future__ import annotations`: FastAPI must see the dependency objects.)
+"""
+
+import asyncio
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from lifecycle.config import Params
+from lifecycle.ledger.dashboard import Filters, dashboard_data, page_html, plotly_js
+from lifecycle.serve.auth import check_viewer
+from lifecycle.settings import get_settings
+
+CHALLENGE = 'Basic realm="ledger dashboard", charset="UTF-8", Bearer'
+Period = Literal["all", "month", "3m", "6m", "12m"]
+
+
+@dataclass(frozen=True)
+class LedgerSource:
+    """Which ledger the dashboard reads, with which params, and the role tokens (never shown)."""
+
+    params: Params
+    url: str | None = None
+    viewer_token: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
+
+
+async def ledger_source(request: Request) -> LedgerSource:
+    """The dashboard's own source, else the service's params and tokens (default ledger)."""
+    source: LedgerSource | None = getattr(request.app.state, "ledger", None)
+    if source is None:
+        settings = request.app.state.service.settings
+        source = LedgerSource(settings.params, None, settings.viewer_token, settings.admin_token)
+        request.app.state.ledger = source
+    return source
+
+
+Source = Annotated[LedgerSource, Depends(ledger_source)]
+
+
+def presented(header: str) -> HTTPAuthorizationCredentials | None:
+    """The token of a Bearer header, or the password of a Basic one (None when neither)."""
+    scheme, _, value = header.partition(" ")
+    token: str | None = None
+    if scheme.lower() == "bearer":
+        token = value.strip() or None
+    elif scheme.lower() == "basic":
+        try:
+            token = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            token = None
+    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None
+
+
+async def require_ledger_viewer(request: Request, source: Source) -> None:
+    """The viewer role; a missing token is answered with a Basic challenge for browsers."""
+    creds = presented(request.headers.get("authorization", ""))
+    try:
+        check_viewer(creds, source.viewer_token, source.admin_token)
+    except HTTPException as err:
+        if err.status_code == 401:
+            raise HTTPException(401, err.detail, headers={"WWW-Authenticate": CHALLENGE}) from None
+        raise
+
+
+router = APIRouter(
+    prefix="/ledger", dependencies=[Depends(require_ledger_viewer)], responses={401: {}, 403: {}}
+)
+
+
+@router.get("", include_in_schema=False)
+async def page() -> Response:
+    """The dashboard page (it draws from /ledger/api/data)."""
+    return Response(page_html(), media_type="text/html; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+async def plotly() -> Response:
+    """The charting library from the installed plotly package (no CDN)."""
+    return Response(plotly_js(), media_type="application/javascript",
+                    headers={"Cache-Control": "max-age=3600"})  # fmt: skip
+
+
+@router.get("/api/data")
+async def data(
+    source: Source,
+    period: Period = "all",
+    phase: Annotated[str | None, Query(max_length=40)] = None,
+    flow: Annotated[str | None, Query(max_length=200)] = None,
+    model_version: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """What the page draws: totals, months, budgets, forecast, costliest runs (filtered)."""
+    filters = Filters(period, phase or None, flow or None, model_version or None)
+    return await asyncio.to_thread(dashboard_data, source.params, source.url, None, filters)
+
+
+def dashboard_app(params: Params, url: str | None = None) -> FastAPI:
+    """The dashboard's routes alone (tokens from settings): no model, no serving meter."""
+    app = FastAPI(title="Cost ledger", docs_url=None, redoc_url=None, openapi_url=None)
+    s = get_settings()
+    app.state.ledger = LedgerSource(params, url, s.viewer_token, s.admin_token)
+    app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """The page lives under /ledger, as in the service."""
+        return RedirectResponse("/ledger")
+
+    return app
