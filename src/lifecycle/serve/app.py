@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from lifecycle.env import apply_offline_defaults
 from lifecycle.serve.metrics import MetricsMiddleware
 from lifecycle.serve.openapi import add_bodies
-from lifecycle.serve.routers import admin, feedback, ledger, ops, predict, release
+from lifecycle.serve.routers import admin, docs, feedback, ledger, ops, predict, release
 from lifecycle.serve.state import ServeSettings, ServiceState
 from lifecycle.settings import get_settings
 
@@ -71,11 +71,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
         version="1",
         lifespan=lifespan,
         description="Serves models:/<name>@champion; see lifecycle.serve.",
+        docs_url=None,  # FastAPI's pages load from CDNs; routers.docs serves them locally
+        redoc_url=None,
     )
     app.state.service = service
     routers = [m.router for m in (ops, predict, feedback, release, admin, ledger)]
     for router in routers:
         app.include_router(router)
+    app.include_router(docs.router)
     add_bodies(app, service)
     routes = frozenset(r.path for x in routers for r in x.routes if isinstance(r, APIRoute))
     app.add_middleware(MetricsMiddleware, metrics=service.metrics, routes=routes)
