@@ -276,6 +276,9 @@ def run(
     dvc: Annotated[bool, typer.Option("--dvc", help="the DVC path: dvc repro")] = False,
     month: Annotated[int | None, typer.Option(help="the simulated month to monitor")] = None,
     scenario: Annotated[str | None, typer.Option(help="a drift scenario for that month")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="no progress bar (none either when piped or CI)")
+    ] = False,
 ) -> None:
     """The main job: the lifecycle flow on the local Prefect server (or `dvc repro` with --dvc)."""
     import subprocess
@@ -289,7 +292,7 @@ def run(
 
         with _clear_errors():
             try:
-                run_lifecycle(params, month, scenario)
+                run_lifecycle(params, month, scenario, quiet=quiet)
             except ServerError as err:
                 _fail(str(err))
             typer.echo(render_summary(p, d))

@@ -26,6 +26,8 @@ SKOPS_TRUSTED = [
     "sklearn.tree._tree.Tree",
 ]
 FINGERPRINT_TAG = "lifecycle.fingerprint"
+# what loading a logged pipeline needs, pinned to the versions installed here
+MODEL_LIBRARIES = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ def fit_candidate(
             signature=infer_signature(example, pipe.predict_proba(example)[:, 1]),
             input_example=example,
             skops_trusted_types=SKOPS_TRUSTED,
+            conda_env=model_environment(),
         )
         run_id = run.info.run_id
     return CandidateResult(
@@ -173,6 +176,17 @@ def fit_candidate(
         hold,
         round(fit_seconds, 3),
     )
+
+
+def model_environment() -> dict[str, Any]:
+    """The logged model's environment, stated: MLflow's inference warns without pip installed."""
+    import platform
+    from importlib.metadata import version
+
+    pins = [f"{name}=={version(name)}" for name in MODEL_LIBRARIES]
+    python = platform.python_version()
+    return {"name": "mlflow-env", "channels": ["conda-forge"],
+            "dependencies": [f"python={python}", "pip", {"pip": pins}]}  # fmt: skip
 
 
 def find_registered(params: Params, paths: Paths, fingerprint: str) -> tuple[str, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -90,3 +91,30 @@ def test_help_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert done.stdout.strip() == ""
+
+
+def test_flow_and_run_offer_json_and_quiet() -> None:
+    flow = CliRunner().invoke(app, ["flow", "--help"], env={"COLUMNS": "200"})
+    assert "--json" in flow.output and "--quiet" in flow.output
+    run = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert "--quiet" in run.output
+
+
+def test_make_ui_takes_its_port_from_the_environment() -> None:
+    done = subprocess.run(
+        ["make", "-n", "ui"], capture_output=True, text=True, check=True, cwd=REPO,
+        env={**os.environ, "MLFLOW_UI_PORT": "5123"},
+    )  # fmt: skip
+    assert "--port 5123" in done.stdout and "--host 127.0.0.1" in done.stdout
+
+
+def test_the_run_prints_the_ports_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle.commands.flows import ui_lines
+
+    monkeypatch.setenv("MLFLOW_UI_URL", "http://127.0.0.1:5123")
+    monkeypatch.setenv("LIFECYCLE_PORT", "8123")
+    text = "\n".join(ui_lines("http://127.0.0.1:4300/runs/flow-run/x"))
+    assert "http://127.0.0.1:4300/runs/flow-run/x" in text
+    assert "http://127.0.0.1:5123" in text and "MLFLOW_UI_PORT=5123 make ui" in text
+    assert "--port 5123" in text and "http://127.0.0.1:8123" in text
+    assert ":5000" not in text and ":8000" not in text

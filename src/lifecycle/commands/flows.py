@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 import typer
 
-from lifecycle.orchestration import server
+from lifecycle.orchestration import progress, server
 from lifecycle.paths import Paths
 from lifecycle.registry import tracking_uri
+from lifecycle.settings import get_settings
 
 FLOWS: dict[str, str] = {
     "ingest": "lifecycle.orchestration.flows_ingest:ingest_flow",
@@ -27,6 +29,10 @@ server_app = typer.Typer(
 PortOpt = Annotated[int | None, typer.Option("--port", help="default: PREFECT_SERVER_PORT or 4200")]
 ParamsOpt = Annotated[
     Path | None, typer.Option("--params", help="default: LIFECYCLE_PARAMS or ./params.yaml")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="the whole result as JSON on stdout")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="no progress bar (none either when not a terminal)")
 ]
 
 
@@ -75,13 +81,28 @@ def load_flow(name: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def run_flow(name: str, **parameters: Any) -> tuple[Any, str]:
+def run_flow(name: str, quiet: bool = False, **parameters: Any) -> tuple[Any, str]:
     """Run a flow in this process against the project's server; its result and UI URL."""
-    found = server.use_server(Paths.from_env())
-    flow = load_flow(name)
-    state = flow(return_state=True, **parameters)
+    with progress.steps(f"{name}: starting", quiet=quiet) as bar:
+        found = server.use_server(Paths.from_env())
+        flow = load_flow(name)
+        with progress.follow_flows(bar):
+            state = flow(return_state=True, **parameters)
     url = f"{found.ui_url}/runs/flow-run/{state.state_details.flow_run_id}"
     return state.result(), url
+
+
+def ui_lines(prefect_run_url: str) -> list[str]:
+    """Where to look next, with the ports this environment uses (not the defaults)."""
+    settings = get_settings()
+    port = urlparse(settings.mlflow_ui_url).port or 5000
+    uri = tracking_uri(Paths.from_env())
+    return [
+        f"Prefect UI: {prefect_run_url}",
+        f"MLflow UI:  {settings.mlflow_ui_url} (start it: MLFLOW_UI_PORT={port} make ui, or "
+        f"uv run mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port {port})",
+        f"Service:    http://{settings.host}:{settings.port} (start it: uv run lifecycle serve)",
+    ]
 
 
 def flow_run(
@@ -89,34 +110,36 @@ def flow_run(
     params: ParamsOpt = None,
     month: Annotated[int | None, typer.Option(help="monitor: the simulated month")] = None,
     scenario: Annotated[str | None, typer.Option(help="monitor: a simulation scenario")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run one flow against the local Prefect server (started if none answers)."""
     kwargs: dict[str, Any] = {"params_file": str(params) if params else None}
     if name in ("monitor", "lifecycle"):
         kwargs.update(month=month, scenario=scenario)
-    result, url = run_flow(name, **kwargs)
-    typer.echo(f"{name}: {type(result).__name__}")
+    result, url = run_flow(name, quiet=quiet, **kwargs)
+    if as_json:
+        from lifecycle.orchestration.results import to_json
+
+        typer.echo(to_json(result))
+        return
+    typer.echo(f"{name}:")
+    typer.echo(result.summary())
     typer.echo(f"Prefect UI: {url}")
 
 
-def run_lifecycle(params: Path | None, month: int | None, scenario: str | None) -> None:
+def run_lifecycle(
+    params: Path | None, month: int | None, scenario: str | None, quiet: bool = False
+) -> None:
     """The Prefect path of `lifecycle run`: the whole loop, then the UIs and the run's cost."""
     result, url = run_flow(
         "lifecycle",
+        quiet=quiet,
         params_file=str(params) if params else None,
         month=month,
         scenario=scenario,
     )
-    total = result.total
-    typer.echo(f"champion: v{result.champion_version}")
-    typer.echo(f"monitor: {result.monitor.window}: {result.monitor.verdict}")
-    if result.retrain is not None:
-        typer.echo(f"retrained: {result.retrain.train.reason}")
-    typer.echo(f"Prefect UI: {url}")
-    uri = tracking_uri(Paths.from_env())
-    typer.echo(f"MLflow UI:  uv run mlflow ui --backend-store-uri {uri} --port 5000")
-    typer.echo(
-        f"Ledger:     ${total.total_usd:,.4f} for this run "
-        f"(compute ${total.compute_usd:.4f}, staff ${total.staff_usd:,.2f}; "
-        "`lifecycle ledger report` for all)"
-    )
+    typer.echo(result.summary())
+    for line in ui_lines(url):
+        typer.echo(line)
+    typer.echo("Ledger:     `lifecycle ledger report` for every run")

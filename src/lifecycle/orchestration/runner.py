@@ -35,18 +35,24 @@ def choose(spec: OrchestrationParams) -> DaskChoice:
 
 
 def task_runner(choice: DaskChoice) -> DaskTaskRunner:
-    """A DaskTaskRunner for the choice; one thread per worker, since each fit is CPU-bound."""
+    """A DaskTaskRunner for the choice; one thread per worker, since each fit is CPU-bound.
+
+    A local cluster binds loopback on free ports (its HTTP endpoint would take the fixed 8787
+    even with the dashboard off) and lets its workers exit before closing (see cluster.py).
+    """
     from prefect_dask.task_runners import DaskTaskRunner
+
+    from lifecycle.orchestration.cluster import LoopbackCluster  # imports distributed
 
     if choice.address:
         return DaskTaskRunner(address=choice.address)
     return DaskTaskRunner(
+        cluster_class=LoopbackCluster,
         cluster_kwargs={
             "n_workers": choice.local_workers,
             "threads_per_worker": 1,
             "processes": True,
-            "dashboard_address": None,
-        }
+        },
     )
 
 

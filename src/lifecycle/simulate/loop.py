@@ -15,6 +15,7 @@ from lifecycle.config import Params
 from lifecycle.ledger.models import utc_naive
 from lifecycle.ledger.queries import iter_entries
 from lifecycle.ledger.tables import tables
+from lifecycle.orchestration import progress
 from lifecycle.orchestration.results import MonitorFlowResult
 from lifecycle.paths import Paths
 from lifecycle.registry import CHAMPION, version_by_alias
@@ -102,12 +103,16 @@ def run_month(loop: Loop, month: int) -> MonthResult:
     """Serve the month, send its outcomes, monitor it, wait for a retrain and the swap."""
     params, paths, plan = loop.params, loop.paths, loop.plan
     began, clock = datetime.now(UTC), time.monotonic()
+    bar = progress.current()
     before = champion_version(params, paths)
+    bar.show(f"month {month}/{plan.months}: serving")
     served = serve_month(loop.client, params, month_batch(params, paths, plan, month), month)
     window = write_window(paths, plan, month, served)
+    bar.show(f"month {month}/{plan.months}: monitoring")
     watched = monitor(window, plan)
     retrained = watched.retrained is not None
     if watched.event_emitted and watched.retrain and loop.deployment_id is not None:
+        bar.show(f"month {month}/{plan.months}: retraining ({watched.verdict})")
         run = wait_retrain(loop.deployment_id, watched.window, began, loop.retrain_timeout)
         if not run.state.is_completed():
             raise SimulationError(
@@ -116,6 +121,8 @@ def run_month(loop: Loop, month: int) -> MonthResult:
             )
         retrained = True
     after = champion_version(params, paths)
+    if after != before:
+        bar.show(f"month {month}/{plan.months}: waiting for the service to serve v{after}")
     wait_serving(loop.client, after, 3 * params.serving.poll_seconds + 60)
     perf = _performance(watched)
     return MonthResult(
@@ -141,7 +148,8 @@ def monitor(window: Path, plan: Plan) -> MonitorFlowResult:
     from lifecycle.orchestration.flows_monitor import monitor_flow  # imports prefect
 
     inline = plan.retrain == "inline"
-    return monitor_flow(window=str(window), emit=not inline, run_retrain=inline)
+    with progress.follow_flows(progress.current(), prefix=f"{window.stem}: "):
+        return monitor_flow(window=str(window), emit=not inline, run_retrain=inline)
 
 
 def _performance(watched: MonitorFlowResult) -> tuple[float | None, float | None]:
@@ -159,6 +167,7 @@ def simulate(
     service_url: str | None = None,
     retrain_timeout: float = 900.0,
     on_month: Callable[[MonthResult], None] | None = None,
+    quiet: bool = False,
 ) -> SimulationResult:
     """Run the months through the service and Prefect; start what is missing, stop it after."""
     import httpx
@@ -176,6 +185,8 @@ def simulate(
             "train one first (`dvc repro` or `lifecycle flow lifecycle`)"
         )
     with ExitStack() as stack:
+        bar = stack.enter_context(progress.steps("starting", total=plan.months, quiet=quiet))
+        bar.show("starting the Prefect server and the service")
         api = stack.enter_context(prefect_api(paths))
         url = service_url or stack.enter_context(service(paths))
         client = stack.enter_context(httpx.Client(base_url=url, timeout=120))
@@ -187,6 +198,7 @@ def simulate(
         for month in range(1, plan.months + 1):
             row = run_month(loop, month)
             done.append(row)
+            bar.advance(f"month {month}/{plan.months} done ({row.verdict})")
             if on_month is not None:
                 on_month(row)
     return SimulationResult(plan, start, url, api, tuple(done))
