@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.serve.treeflat import UnsupportedTreesError, flatten
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -120,8 +122,8 @@ Block = NumericBlock | OneHotBlock
 class FastScorer:
     """Rows -> the fitted transform's matrix -> the final estimator's positive-class score.
 
-    `small` (a boosted model's or a forest's flat trees, see `treeflat`) answers batches of
-    up to its `max_rows` rows; the estimator itself answers larger ones.
+    `small` (a boosted model's flat trees, see `treeflat`) answers batches of up to its
+    `max_rows` rows; the estimator itself answers larger ones.
     """
 
     blocks: tuple[Block, ...]
@@ -251,15 +253,11 @@ def build_fast(pipeline: Any) -> FastScorer:
 
 
 def _flat_trees(estimator: Any) -> Any:
-    """The estimator's trees as flat arrays for small batches, or None when not a tree model."""
-    from lifecycle.serve.treeflat import UnsupportedTreesError, flatten, flatten_forest
-
-    for build in (flatten, flatten_forest):
-        try:
-            return build(estimator)
-        except UnsupportedTreesError:
-            continue
-    return None
+    """A boosted model's trees as flat arrays for small batches, or None for another model."""
+    try:
+        return flatten(estimator)
+    except UnsupportedTreesError:
+        return None
 
 
 def pipeline_scorer(

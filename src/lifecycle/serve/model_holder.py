@@ -21,6 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Params
 from lifecycle.paths import Paths
+from lifecycle.portable import STATUS_TAG, load_onnx, to_onnx
+from lifecycle.registry import RegistryError
+from lifecycle.serve.fastpath import (
+    FastScorer,
+    UnsupportedPipelineError,
+    batch_invariant,
+    build_fast,
+    pipeline_scorer,
+    probe_rows,
+    verify,
+)
+from lifecycle.serve.onnx_scorer import OnnxScorer, build_onnx, is_forest, verify_onnx
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,6 +58,7 @@ class LoadedModel:
     card: dict[str, Any] = field(default_factory=dict)
     loaded_at: str = ""
     inline_rows: int = 0  # batches up to this size are cheaper on the event loop than a thread
+    engine: str = ""  # what scores: "onnx", "fast" (lean transform) or "pipeline"
 
 
 class ModelHolder:
@@ -105,24 +118,45 @@ def load_version(params: Params, paths: Paths, version: str, alias: str) -> Load
     # a throw-away download folder: mlflow otherwise leaves a copy in /tmp per load
     with tempfile.TemporaryDirectory(prefix="lifecycle-model-") as tmp:
         pipeline = mlflow.sklearn.load_model(f"models:/{name}/{version}", dst_path=tmp)
-    score, fast, note = make_scorer(pipeline, params)
+    blob = logged_onnx(params, paths, mv) if is_forest(pipeline) else None
+    score, fast, note = make_scorer(pipeline, params, blob)
     batchable = scorer_is_batch_invariant(score, pipeline, params)
     card = model_card(c, mv, alias, paths)
     card["fast_path"] = {"used": fast, "note": note}
+    engine = scorer_engine(score)
+    card["scorer"] = engine
     card["micro_batching"] = batchable
     inline = small_batch_rows(score)
     card["inline_rows"] = inline
     card["load_seconds"] = round(time.perf_counter() - started, 3)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     return LoadedModel(
-        name, str(version), alias, pipeline, score, fast, note, batchable, card, now, inline
+        name, str(version), alias, pipeline, score, fast, note, batchable, card, now, inline, engine
     )
+
+
+def logged_onnx(params: Params, paths: Paths, mv: Any) -> bytes | None:
+    """The version's exported ONNX graph (`lifecycle export-onnx`), or None: convert at load."""
+    if not str((mv.tags or {}).get(STATUS_TAG, "")).startswith("ok"):
+        return None
+    try:
+        return load_onnx(params, paths, str(mv.version))
+    except RegistryError as err:
+        log.warning("version %s: logged ONNX graph unreadable, converting: %s", mv.version, err)
+        return None
+
+
+def scorer_engine(score: Scorer) -> str:
+    """What answers /predict: the ONNX graph, the lean transform, or the pipeline."""
+    if isinstance(score, OnnxScorer):
+        return "onnx"
+    return "fast" if isinstance(score, FastScorer) else "pipeline"
 
 
 def small_batch_rows(score: Scorer) -> int:
     """How many rows the scorer answers in well under a millisecond (0: none, use a thread)."""
-    from lifecycle.serve.fastpath import FastScorer
-
+    if isinstance(score, OnnxScorer):
+        return int(score.inline_rows)
     if isinstance(score, FastScorer) and score.small is not None:
         return int(score.small.inline_rows)
     return 0
@@ -130,14 +164,6 @@ def small_batch_rows(score: Scorer) -> int:
 
 def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> bool:
     """Whether requests may share a model call without changing any score."""
-    from lifecycle.serve.fastpath import (
-        FastScorer,
-        UnsupportedPipelineError,
-        batch_invariant,
-        build_fast,
-        probe_rows,
-    )
-
     try:  # the lean scorer already built, or one built only for its probe rows
         lean = score if isinstance(score, FastScorer) else build_fast(pipeline)
     except UnsupportedPipelineError:
@@ -146,16 +172,11 @@ def scorer_is_batch_invariant(score: Scorer, pipeline: Any, params: Params) -> b
     return batch_invariant(score, rows)
 
 
-def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
-    """The lean scorer when it is proven equal to the pipeline, else the pipeline itself."""
-    from lifecycle.serve.fastpath import (
-        UnsupportedPipelineError,
-        build_fast,
-        pipeline_scorer,
-        probe_rows,
-        verify,
-    )
-
+def make_scorer(
+    pipeline: Any, params: Params, onnx: bytes | None = None
+) -> tuple[Scorer, bool, str]:
+    """A forest's ONNX graph within tolerance, else the lean scorer proven equal, else the
+    pipeline itself. `onnx` is the version's logged graph; without one a forest is converted."""
     data = params.data
     slow = pipeline_scorer(pipeline, data.numeric, data.categorical)
     try:
@@ -164,6 +185,12 @@ def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
         return slow, False, f"pipeline used: {err}"
     nullable = set(params.validation.max_null_fraction)
     rows = probe_rows(fast, params.serving.verify_rows, nullable)
+    if is_forest(pipeline):
+        scorer, said = forest_onnx(pipeline, params, rows, onnx)
+        if scorer is not None:
+            return scorer, True, f"ONNX Runtime: {said}"
+        log.warning("ONNX refused for the forest, serving through the pipeline: %s", said)
+        return slow, False, f"pipeline used: {said}"
     why = verify(fast, pipeline, rows, (data.numeric, data.categorical))
     if why is not None:
         log.warning("fast path refused, serving through the pipeline: %s", why)
@@ -172,6 +199,28 @@ def make_scorer(pipeline: Any, params: Params) -> tuple[Scorer, bool, str]:
     if fast.small is not None:
         small = f"; batches of up to {fast.small.max_rows} rows walk flat trees"
     return fast, True, f"verified equal to the pipeline on {len(rows)} rows{small}"
+
+
+def forest_onnx(
+    pipeline: Any, params: Params, rows: Sequence[dict[str, Any]], blob: bytes | None
+) -> tuple[OnnxScorer | None, str]:
+    """The forest's ONNX scorer within `release.onnx_tolerance` of the pipeline, or why not."""
+    data = params.data
+    started = time.perf_counter()
+    source = "logged graph"
+    try:
+        if blob is None:
+            source = "converted at load"
+            blob = to_onnx(pipeline, params)
+        scorer = build_onnx(blob, data.numeric, data.categorical)
+    except Exception as err:  # skl2onnx and onnxruntime raise many types
+        text = " ".join(str(err).split())[:200]
+        return None, f"ONNX conversion failed: {type(err).__name__}: {text}"
+    reference = pipeline_scorer(pipeline, data.numeric, data.categorical)
+    checked, why = verify_onnx(scorer, reference, rows, params.release.onnx_tolerance)
+    seconds = time.perf_counter() - started
+    log.info("forest ONNX graph (%s) ready in %.1f s: %s", source, seconds, why)
+    return checked, f"{why} ({source}, {seconds:.1f} s)"
 
 
 def model_card(c: Any, mv: Any, alias: str, paths: Paths) -> dict[str, Any]:

@@ -8,12 +8,8 @@ values tree by tree in sklearn's own order (a sequential cumulative sum from the
 and applies the model's own link function. Same comparisons (`x <= threshold`, NaN follows
 `missing_go_to_left`), same additions in the same order: the scores are bit-for-bit
 sklearn's, and `fastpath.verify` proves it on probe rows at load. Models with categorical
-splits or more than one tree per iteration are refused.
-
-`FlatForest` does the same for a binary RandomForestClassifier, the default champion:
-sklearn casts the rows to float32, sums every tree's leaf class fractions in tree order
-(with `n_jobs=1`) and divides by the number of trees; so does the flat walk. Rows with a
-missing value go to the forest itself.
+splits or more than one tree per iteration are refused. (A random forest is served through
+its ONNX graph instead: see `onnx_scorer`.)
 """
 
 from __future__ import annotations
@@ -31,9 +27,6 @@ if TYPE_CHECKING:
 
 # above this many rows sklearn's compiled per-tree loop is faster than the numpy walk
 SMALL_BATCH_ROWS = 64
-# a forest's sklearn call costs ~17 ms even for one row (a joblib call per tree): measured on
-# the telco forest (200 trees), the walk is faster up to about 500 rows
-FOREST_BATCH_ROWS = 256
 
 
 class UnsupportedTreesError(ValueError):
@@ -62,7 +55,7 @@ class FlatBoostedTrees:
         import numpy as np
 
         n = x.shape[0]
-        node = _leaves(self, np.ascontiguousarray(x), self.nan_left, stop_early=False)
+        node = _leaves(self, np.ascontiguousarray(x))
         terms = np.empty((n, self.roots.size + 1), dtype=np.float64)
         terms[:, 0] = self.baseline
         terms[:, 1:] = self.value.take(node)
@@ -74,44 +67,10 @@ class FlatBoostedTrees:
         return proba
 
 
-@dataclass(frozen=True)
-class FlatForest:
-    """Every tree of a binary random forest in one array set; leaves point at themselves."""
-
-    roots: IntArray
-    feature: IntArray
-    threshold: FloatArray
-    left: IntArray
-    right: IntArray
-    value: FloatArray  # each node's class fractions, (nodes, 2)
-    depth: int
-    estimator: Any
-    max_rows: int = FOREST_BATCH_ROWS
-    inline_rows: int = 4
-
-    def predict_proba(self, x: FloatArray) -> FloatArray:
-        """Class probabilities: the trees' leaf fractions summed in tree order, over the count."""
-        import numpy as np
-
-        if np.isnan(x).any():  # sklearn's own missing-value rules: let the forest answer
-            proba: FloatArray = self.estimator.predict_proba(x)
-            return proba
-        n, trees = x.shape[0], self.roots.size
-        node = _leaves(self, np.ascontiguousarray(x, dtype=np.float32), None, stop_early=True)
-        terms = np.zeros((n, trees + 1, 2), dtype=np.float64)
-        terms[:, 1:] = self.value.take(node, axis=0)
-        total: FloatArray = np.add.accumulate(terms, axis=1)[:, -1]
-        total /= trees
-        return total
-
-
-def _leaves(trees: Any, x: Any, nan_left: BoolArray | None, stop_early: bool) -> IntArray:
+def _leaves(trees: FlatBoostedTrees, x: FloatArray) -> IntArray:
     """The leaf each row reaches in each tree: one numpy step per level, all trees at once.
 
-    `x <= threshold` sends a row left, as sklearn compares (a float32 row is compared in
-    double precision, as in its C code); a NaN goes where `nan_left` says. With `stop_early`
-    the walk ends once every row is at a leaf of every tree: worth its test on each level
-    for a forest's uneven depths, not for boosted trees of near-equal depth (12% of a row).
+    `x <= threshold` sends a row left, as sklearn compares; a NaN goes where `nan_left` says.
     """
     import numpy as np
 
@@ -119,53 +78,14 @@ def _leaves(trees: Any, x: Any, nan_left: BoolArray | None, stop_early: bool) ->
     flat = x.ravel()
     starts = (np.arange(n) * width)[:, None]
     node: IntArray = np.broadcast_to(trees.roots, (n, trees.roots.size)).copy()
-    gaps = nan_left is not None and bool(np.isnan(flat).any())
+    gaps = bool(np.isnan(flat).any())
     for _ in range(trees.depth):
         values = flat.take(starts + trees.feature.take(node))
         go_left = values <= trees.threshold.take(node)  # False for NaN
         if gaps:
-            assert nan_left is not None
-            go_left |= np.isnan(values) & nan_left.take(node)
-        left, right = trees.left.take(node), trees.right.take(node)
-        step = np.where(go_left, left, right)
-        if stop_early and np.array_equal(step, node):  # every row is at a leaf of every tree
-            break
-        node = step
+            go_left |= np.isnan(values) & trees.nan_left.take(node)
+        node = np.where(go_left, trees.left.take(node), trees.right.take(node))
     return node
-
-
-def flatten_forest(estimator: Any) -> FlatForest:
-    """Stack a fitted binary RandomForestClassifier's trees, or refuse."""
-    import numpy as np
-    from sklearn.ensemble import RandomForestClassifier
-
-    if type(estimator) is not RandomForestClassifier:
-        raise UnsupportedTreesError(f"{type(estimator).__name__} is not a random forest")
-    if estimator.n_outputs_ != 1 or len(estimator.classes_) != 2:
-        raise UnsupportedTreesError("not a single-output binary forest")
-    if estimator.n_jobs not in (None, 1):  # several jobs add the trees in any order
-        raise UnsupportedTreesError(f"n_jobs={estimator.n_jobs}: trees summed out of order")
-    trees = [e.tree_ for e in estimator.estimators_]
-    sizes = [t.node_count for t in trees]
-    offsets = np.cumsum([0, *sizes[:-1]])
-    shift = np.repeat(offsets, sizes)
-    own = np.arange(sum(sizes))
-    children_left = np.concatenate([t.children_left for t in trees]).astype(np.intp)
-    children_right = np.concatenate([t.children_right for t in trees]).astype(np.intp)
-    leaf = children_left < 0
-    value = np.concatenate([t.value[:, 0, :] for t in trees]).astype(np.float64)
-    if value.shape[1] != 2:
-        raise UnsupportedTreesError("leaf values are not two class fractions")
-    return FlatForest(
-        roots=offsets.astype(np.intp),
-        feature=np.where(leaf, 0, np.concatenate([t.feature for t in trees])).astype(np.intp),
-        threshold=np.concatenate([t.threshold for t in trees]).astype(np.float64),
-        left=np.where(leaf, own, children_left + shift),
-        right=np.where(leaf, own, children_right + shift),
-        value=np.ascontiguousarray(value),
-        depth=max(t.max_depth for t in trees),
-        estimator=estimator,
-    )
 
 
 def flatten(estimator: Any) -> FlatBoostedTrees:

@@ -4,9 +4,9 @@
 (`HistGradientBoostingClassifier._predictors`, `._baseline_prediction`, `._loss`,
 `OneHotEncoder._infrequent_enabled`), to score bit for bit as `predict_proba` does. ONNX
 Runtime reached a fifth to a half of the fast path's throughput on 10,000-record requests of a
-logistic regression, has no runnable graph of a boosted model here, and is at the bar for the
-forest (docs/serving.md, benchmarks/onnx_fastpath.py), so the fast path stays; this test is
-what fails, naming the attribute, when a scikit-learn release moves one.
+logistic regression and has no runnable graph of a boosted model here, so those families keep
+the fast path (the forest is served through ONNX: docs/serving.md); this test is what fails,
+naming the attribute, when a scikit-learn release moves one.
 At load the service would refuse a fast path that scores differently, but a missing attribute
 would fail the load itself, so an upgrade must pass here first.
 """
@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from lifecycle.config import Candidate, Params, load_params
 from lifecycle.serve.fastpath import build_fast, pipeline_scorer, probe_rows, verify
-from lifecycle.serve.treeflat import FlatBoostedTrees, FlatForest
+from lifecycle.serve.treeflat import FlatBoostedTrees
 from lifecycle.train import build_pipeline
 from tests.support.ledger_fixtures import PARAMS_FILE
 
@@ -156,33 +156,6 @@ def _check_boosted(model: Any) -> None:
         )
 
 
-def _check_forest(model: Any) -> None:
-    """RandomForestClassifier / tree_ internals treeflat.flatten_forest reads."""
-    for attr in ("estimators_", "n_outputs_", "classes_", "n_jobs"):
-        need(hasattr(model, attr), f"RandomForestClassifier.{attr}")
-    tree = model.estimators_[0].tree_
-    n = tree.node_count
-    for attr, kinds, shape in (
-        ("children_left", "i", (n,)),
-        ("children_right", "i", (n,)),
-        ("feature", "i", (n,)),
-        ("threshold", "f", (n,)),
-        ("value", "f", (n, 1, 2)),
-    ):
-        got = getattr(tree, attr, None)
-        need(
-            got is not None and got.dtype.kind in kinds and got.shape == shape,
-            f"Tree.{attr} (expected kind {kinds!r}, shape {shape}; found "
-            f"{None if got is None else (got.dtype, got.shape)})",
-        )
-    need(isinstance(getattr(tree, "max_depth", None), int), "Tree.max_depth")
-    leaves = tree.children_left < 0
-    need(
-        bool(np.allclose(tree.value[leaves, 0, :].sum(axis=1), 1.0)),
-        "Tree.value (expected class fractions summing to 1 at each leaf, not counts)",
-    )
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 def test_internals_the_fast_path_reads_exist(
     params: Params, pipelines: dict[str, Pipeline], family: str
@@ -195,8 +168,6 @@ def test_internals_the_fast_path_reads_exist(
     model = pipe.steps[-1][1]
     if family == "hist_gradient_boosting":
         _check_boosted(model)
-    if family == "random_forest":
-        _check_forest(model)
 
 
 def test_every_family_in_params_is_one_the_fast_path_knows(params: Params) -> None:
@@ -213,9 +184,8 @@ def test_fast_path_scores_equal_predict_proba_bit_for_bit(
         pytest.skip(f"params.yaml has no {family} candidate")
     pipe = pipelines[family]
     scorer = build_fast(pipe)
-    trees = {"hist_gradient_boosting": FlatBoostedTrees, "random_forest": FlatForest}
-    if family in trees:
-        need(isinstance(scorer.small, trees[family]), f"{family}: flat trees not built")
+    if family == "hist_gradient_boosting":
+        need(isinstance(scorer.small, FlatBoostedTrees), f"{family}: flat trees not built")
     columns = (params.data.numeric, params.data.categorical)
     rows = probe_rows(scorer, 300, set(params.data.features))
     expected = pipeline_scorer(pipe, *columns)

@@ -1,4 +1,4 @@
-"""Flat walks of a boosted model or a forest give sklearn's scores bit for bit, or are refused."""
+"""The flat walk of a boosted model gives sklearn's scores bit for bit, or is refused."""
 
 from __future__ import annotations
 
@@ -15,13 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lifecycle.serve.fastpath import build_fast, probe_rows, verify
-from lifecycle.serve.treeflat import (
-    FOREST_BATCH_ROWS,
-    SMALL_BATCH_ROWS,
-    UnsupportedTreesError,
-    flatten,
-    flatten_forest,
-)
+from lifecycle.serve.treeflat import SMALL_BATCH_ROWS, UnsupportedTreesError, flatten
 
 
 def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -80,52 +74,6 @@ def test_unsupported_models_are_refused(model: Any, why: str) -> None:
         flatten(model.fit(x, y))
 
 
-@pytest.fixture(scope="module")
-def forest() -> RandomForestClassifier:
-    """A forest like the default champion's (leaves of at least 5, one job), on dense data."""
-    x, y = _data(3000)
-    x = np.nan_to_num(x)
-    return RandomForestClassifier(
-        n_estimators=40, min_samples_leaf=5, n_jobs=1, random_state=0
-    ).fit(x, y)
-
-
-def test_flat_forest_equals_sklearn_bit_for_bit(forest: RandomForestClassifier) -> None:
-    """Any batch size up to the forest's limit gives exactly predict_proba's numbers; rows
-    with a missing value are answered by the forest itself."""
-    flat = flatten_forest(forest)
-    x, _ = _data(600, seed=1)
-    dense = np.nan_to_num(x)
-    assert flat.depth >= 5 and flat.roots.size == 40 and flat.max_rows == FOREST_BATCH_ROWS
-    assert np.array_equal(flat.predict_proba(dense), forest.predict_proba(dense))
-    for size in (1, 2, 7, 64, FOREST_BATCH_ROWS):
-        part = dense[:size]
-        assert np.array_equal(flat.predict_proba(part), forest.predict_proba(part)), size
-    gappy = dense[:50].copy()
-    gappy[3, 1] = np.nan
-    assert np.array_equal(flat.predict_proba(gappy), forest.predict_proba(gappy))
-    moved = dataclasses.replace(flat, threshold=flat.threshold + 0.3)  # and the check can fail
-    assert not np.array_equal(moved.predict_proba(dense), forest.predict_proba(dense))
-
-
-@pytest.mark.parametrize(
-    ("model", "why"),
-    [
-        (HistGradientBoostingClassifier(max_iter=3), "not a random forest"),
-        (RandomForestClassifier(n_estimators=3, n_jobs=2), "n_jobs=2"),
-        (RandomForestClassifier(n_estimators=3), "binary"),
-    ],
-)
-def test_unsupported_forests_are_refused(model: Any, why: str) -> None:
-    """Another estimator, trees summed in parallel (any order) and multi-class are refused."""
-    x, y = _data(600)
-    x = np.nan_to_num(x)
-    if why == "binary":
-        y = y + (x[:, 0] > 1)
-    with pytest.raises(UnsupportedTreesError, match=why):
-        flatten_forest(model.fit(x, y))
-
-
 def _pipeline(
     model: Any = None,
 ) -> tuple[Pipeline, tuple[list[str], list[str]]]:
@@ -166,16 +114,3 @@ def test_service_scorer_uses_flat_trees_and_verifies_them() -> None:
     assert verify(broken, pipe, rows, columns) == (
         "small-batch scores (1 rows) differ from pipeline.predict_proba"
     )
-
-
-def test_service_scorer_walks_a_forest_too() -> None:
-    """A forest pipeline gets flat trees, verified on singles and full chunks at load."""
-    pipe, columns = _pipeline(RandomForestClassifier(n_estimators=30, n_jobs=1, random_state=0))
-    scorer = build_fast(pipe)
-    assert scorer.small is not None and scorer.small.max_rows == FOREST_BATCH_ROWS
-    rows = probe_rows(scorer, 300, {"charges"})
-    assert verify(scorer, pipe, rows, columns) is None
-    broken = dataclasses.replace(
-        scorer, small=dataclasses.replace(scorer.small, value=scorer.small.value[::-1].copy())
-    )
-    assert verify(broken, pipe, rows, columns) is not None
