@@ -10,6 +10,7 @@ from lifecycle.ledger.meter import MeteredRun, build_entry, check_run
 from lifecycle.ledger.models import LedgerEntry
 from lifecycle.ledger.pricing import LedgerError, Usage, check_choice, phases, staff_line
 from lifecycle.ledger.queries import write_entry
+from lifecycle.settings import get_settings
 
 
 def record_serving_period(
@@ -19,7 +20,7 @@ def record_serving_period(
     *,
     name: str = "api",
     phase: str = "deployment",
-    trigger: str = "schedule",
+    trigger: str | None = None,
     cpu_seconds: float = 0.0,
     peak_memory_bytes: int = 0,
     model_version: str | None = None,
@@ -27,7 +28,12 @@ def record_serving_period(
     params: Params | None = None,
     url: str | None = None,
 ) -> LedgerEntry:
-    """Record a period of serving uptime and its prediction count (idempotent per period)."""
+    """Record a period of serving uptime and its prediction count (idempotent per period).
+
+    trigger: why the service runs; unset, LIFECYCLE_TRIGGER (`lifecycle serve` by hand sets
+    manual), else schedule (a deployed service).
+    """
+    trigger = trigger or get_settings().trigger or "schedule"
     check_run("serving", phase, trigger)
     if end < start:
         raise LedgerError(f"end = {end.isoformat()}: must not be before start {start.isoformat()}")

@@ -84,12 +84,14 @@ class Filters:
 
 @dataclass(frozen=True)
 class Totals:
-    """Money and run counts of a set of entries."""
+    """Money, run counts and machine time of a set of entries (each row holds its own part)."""
 
     entries: int = 0
     compute_usd: float = 0.0
     staff_usd: float = 0.0
     total_usd: float = 0.0
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
 
 
 # a drift-caused retrain is started by the drift event (deployment trigger) or by a flow on drift
@@ -139,6 +141,8 @@ def _grouped(filters: Filters, column: str, url: str | None) -> dict[str, Totals
             func.coalesce(func.sum(t.c.compute_usd), 0.0),
             func.coalesce(func.sum(t.c.staff_usd), 0.0),
             func.coalesce(func.sum(t.c.total_usd), 0.0),
+            func.coalesce(func.sum(t.c.cpu_seconds), 0.0),
+            func.coalesce(func.sum(t.c.wall_seconds), 0.0),
         )
         .where(*filters.clauses())
         .group_by(col)
@@ -146,8 +150,8 @@ def _grouped(filters: Filters, column: str, url: str | None) -> dict[str, Totals
     )
     with get_engine(url).connect() as conn:
         return {
-            str(v): Totals(int(n), float(c), float(s), float(tot))
-            for v, n, c, s, tot in conn.execute(stmt)
+            str(v): Totals(int(n), float(c), float(s), float(tot), float(cpu), float(wall))
+            for v, n, c, s, tot, cpu, wall in conn.execute(stmt)
             if v is not None
         }
 
@@ -164,6 +168,8 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
         sum(x.compute_usd for x in by_phase.values()),
         sum(x.staff_usd for x in by_phase.values()),
         sum(x.total_usd for x in by_phase.values()),
+        sum(x.cpu_seconds for x in by_phase.values()),
+        sum(x.wall_seconds for x in by_phase.values()),
     )
     where = filters.clauses()
     with get_engine(url).connect() as conn:
@@ -282,7 +288,8 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
     tot = summary.totals
     screen.print(
         f"Total: {tot.entries} entries, compute ${tot.compute_usd:.4f}, "
-        f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}"
+        f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}; "
+        f"CPU {tot.cpu_seconds:.1f} s, wall {tot.wall_seconds:.1f} s"
     )
     if summary.predictions:
         screen.print(
