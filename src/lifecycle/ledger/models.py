@@ -24,6 +24,8 @@ LINK_FIELDS = (
     "git_commit",
 )
 
+PLATFORM_PREFIX = "platform-"  # entry name of a long-running platform process: platform-<what>
+
 
 def utc_naive(moment: datetime) -> datetime:
     """Store every time as naive UTC so SQLite and PostgreSQL give back the same value."""

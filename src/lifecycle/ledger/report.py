@@ -6,11 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.ledger.models import LINK_FIELDS
+from lifecycle.ledger.models import LINK_FIELDS, PLATFORM_PREFIX
 from lifecycle.ledger.pricing import KINDS, LedgerError, check_choice, phases
 from lifecycle.ledger.session import get_engine
 from lifecycle.ledger.tables import tables
@@ -94,6 +94,8 @@ class Totals:
     wall_seconds: float = 0.0
 
 
+TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
+
 # a drift-caused retrain is started by the drift event (deployment trigger) or by a flow on drift
 DRIFT_TRIGGERS = ("drift", "event")
 
@@ -122,6 +124,7 @@ class Summary:
     serving_usd_per_1k_predictions: float | None = None
     all_in_usd_per_1k_predictions: float | None = None
     drift_retrains: list[DriftRetrain] = field(default_factory=list)
+    platform: Totals = field(default_factory=Totals)  # long-running servers, shown apart
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -163,6 +166,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
     filters = filters or Filters()
     _, t, _ = tables()
     by_phase = _grouped(filters, "phase", url)
+    by_name = _grouped(filters, "name", url)
     totals = Totals(
         sum(x.entries for x in by_phase.values()),
         sum(x.compute_usd for x in by_phase.values()),
@@ -185,10 +189,11 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
             .order_by(t.c.started_at)
         ).all()
     preds = int(preds)
+    platform = [v for k, v in by_name.items() if k.startswith(PLATFORM_PREFIX)]
     return Summary(
         totals=totals,
         by_phase=by_phase,
-        by_name=_grouped(filters, "name", url),
+        by_name=by_name,
         by_model_version=_grouped(filters, "model_version", url),
         predictions=preds,
         serving_usd=float(serving),
@@ -198,6 +203,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
             DriftRetrain(k, n, s.isoformat(timespec="seconds"), mv, float(tot))
             for k, n, s, mv, tot in drift
         ],
+        platform=Totals(*(sum(getattr(t, f) for t in platform) for f in TOTAL_FIELDS)),
     )
 
 
@@ -291,6 +297,12 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
         f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}; "
         f"CPU {tot.cpu_seconds:.1f} s, wall {tot.wall_seconds:.1f} s"
     )
+    if summary.platform.entries:
+        plat = summary.platform
+        screen.print(
+            f"Platform (servers the project started, included above): ${plat.total_usd:.4f}, "
+            f"CPU {plat.cpu_seconds:.1f} s over {plat.wall_seconds / 3600:.2f} h"
+        )
     if summary.predictions:
         screen.print(
             f"Predictions served: {summary.predictions}; serving cost per 1,000: "
