@@ -23,6 +23,7 @@ PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal k
 
 EXPORT_COLUMNS = (
     "key",
+    "parent_key",
     "kind",
     "name",
     "phase",
