@@ -74,16 +74,23 @@ def storage_bytes(roots: tuple[Path, ...]) -> int:
 
 
 def live_children_cpu_seconds() -> float:
-    """CPU of this process's descendants still running, with the children they have waited for."""
+    """CPU of this process's descendants still running, with the children they have waited for.
+
+    Detached services (their own session: the Prefect server, the MLflow UI) are left out: they
+    are platform entries of their own, not part of the runs they serve.
+    """
     total = 0.0
     try:
         kids = psutil.Process().children(recursive=True)
-    except psutil.Error:
+        session = os.getsid(0)
+    except (psutil.Error, OSError):
         return 0.0
     for kid in kids:
         try:
+            if os.getsid(kid.pid) != session:
+                continue
             t = kid.cpu_times()
-        except psutil.Error:  # it ended between the listing and the read
+        except (psutil.Error, OSError):  # it ended between the listing and the read
             continue
         total += t.user + t.system + t.children_user + t.children_system
     return total
