@@ -125,16 +125,6 @@ def fit_candidate(
     holdout = pd.read_parquet(paths.holdout_set)
     x, y = model_inputs(train, params.data), binary_target(train, params.data)
     xh, yh = model_inputs(holdout, params.data), binary_target(holdout, params.data)
-    started = time.perf_counter()
-    pipe = build_pipeline(candidate, params)
-    folds = StratifiedKFold(params.train.cv_folds, shuffle=True, random_state=params.train.seed)
-    oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
-    pipe.fit(x, y)
-    fit_seconds = time.perf_counter() - started
-    scores = pipe.predict_proba(xh)[:, 1]
-    cv = classification_metrics(y, oof, params.train.threshold, params.campaign)
-    hold = classification_metrics(yh, scores, params.train.threshold, params.campaign)
-    selection = metric_value(params.train.selection_metric, y, oof, params.campaign)
     tags = {
         "candidate": candidate.name,
         "family": candidate.family,
@@ -146,9 +136,20 @@ def fit_candidate(
         FINGERPRINT_TAG: ctx.fingerprint,
         "stage": "train",
     }
+    # the run opens before the fit: a candidate that raises leaves a FAILED run, not none
     with mlflow.start_run(
         experiment_id=ctx.experiment_id, run_name=candidate.name, tags=tags
     ) as run:
+        started = time.perf_counter()
+        pipe = build_pipeline(candidate, params)
+        folds = StratifiedKFold(params.train.cv_folds, shuffle=True, random_state=params.train.seed)
+        oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
+        pipe.fit(x, y)
+        fit_seconds = time.perf_counter() - started
+        scores = pipe.predict_proba(xh)[:, 1]
+        cv = classification_metrics(y, oof, params.train.threshold, params.campaign)
+        hold = classification_metrics(yh, scores, params.train.threshold, params.campaign)
+        selection = metric_value(params.train.selection_metric, y, oof, params.campaign)
         mlflow.log_params({"family": candidate.family, **candidate.params})
         mlflow.log_params({"cv_folds": params.train.cv_folds, "threshold": params.train.threshold})
         mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items() if v == v})
@@ -187,6 +188,20 @@ def model_environment() -> dict[str, Any]:
     python = platform.python_version()
     return {"name": "mlflow-env", "channels": ["conda-forge"],
             "dependencies": [f"python={python}", "pip", {"pip": pins}]}  # fmt: skip
+
+
+def end_unfinished_runs(paths: Paths, ctx: TrainContext, status: str = "KILLED") -> int:
+    """End the candidate runs a failed fit left RUNNING (a worker stopped mid-run); how many."""
+    c = client(paths)
+    found = c.search_runs(
+        [ctx.experiment_id],
+        filter_string=(
+            f"tags.`{FINGERPRINT_TAG}` = '{ctx.fingerprint}' and attributes.status = 'RUNNING'"
+        ),
+    )
+    for run in found:
+        c.set_terminated(run.info.run_id, status=status)
+    return len(found)
 
 
 def find_registered(params: Params, paths: Paths, fingerprint: str) -> tuple[str, str] | None:

@@ -3,7 +3,8 @@
 Environment: LIFECYCLE_HOST (default 127.0.0.1), LIFECYCLE_PORT (default 8000),
 LIFECYCLE_ADMIN_TOKEN (operator bearer token of /admin/*; unset = admin disabled),
 LIFECYCLE_VIEWER_TOKEN (once set, /model, /shadow, /canary and /metrics need it), LIFECYCLE_HOME,
-LIFECYCLE_PARAMS, MLFLOW_TRACKING_URI, MLFLOW_UI_URL (for the run link of GET /model).
+LIFECYCLE_PARAMS, MLFLOW_TRACKING_URI, MLFLOW_UI_URL (for the run link of GET /model),
+LIFECYCLE_TRIGGER (why the service runs, in its ledger entries: `serve` sets manual if unset).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def serve(
     one_model_thread()
     if params is not None:
         os.environ["LIFECYCLE_PARAMS"] = str(params)
+    # started by hand unless whoever started it said why (its workers read this, as settings)
+    os.environ.setdefault("LIFECYCLE_TRIGGER", "manual")
     bind = host or get_settings().host
     port = port or get_settings().port
     uvicorn.run(

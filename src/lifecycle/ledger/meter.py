@@ -3,6 +3,11 @@
 `metered` writes a 'running' entry when the run starts, so a process killed mid-run leaves a
 row that `reconcile_crashed` later marks as crashed, then replaces it with the measured,
 priced entry on exit (failed runs included) in one transaction.
+
+A run metered inside another (a subflow in its parent flow) is linked to it by `parent_key`;
+the parent's row holds its own overhead only (what it measured less its children's usage), so
+summing rows counts every CPU-second once, and `MeteredRun.rollup` is the parent's cost with
+its children's, for the surfaces that show a flow's whole cost (tags, artifacts).
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
 from lifecycle.config import Params, load_params
-from lifecycle.ledger.models import LINK_FIELDS, LedgerEntry
+from lifecycle.ledger.models import LINK_FIELDS, LedgerEntry, Rollup
 from lifecycle.ledger.pricing import (
     KINDS,
     TRIGGERS,
@@ -39,11 +45,36 @@ from lifecycle.versioning import git_commit
 
 log = logging.getLogger(__name__)
 
+# the run metered around the current code, if any: a run opened inside it is its child
+_OPEN: ContextVar[MeteredRun | None] = ContextVar("lifecycle_ledger_open_run", default=None)
+
 
 @cache
 def _hostname() -> str:
     """This machine's name, looked up once."""
     return socket.gethostname()
+
+
+def own_part(measured: Usage, children: Usage) -> Usage:
+    """What a run used itself: its measured usage less its children's (never below zero)."""
+    return Usage(
+        wall_seconds=max(measured.wall_seconds - children.wall_seconds, 0.0),
+        cpu_seconds=max(measured.cpu_seconds - children.cpu_seconds, 0.0),
+        peak_memory_bytes=measured.peak_memory_bytes,
+        gpu_seconds=max(measured.gpu_seconds - children.gpu_seconds, 0.0),
+        storage_bytes=max(measured.storage_bytes - children.storage_bytes, 0),
+    )
+
+
+def add_usage(a: Usage, b: Usage) -> Usage:
+    """Two runs' usage together (peak memory: the larger)."""
+    return Usage(
+        wall_seconds=a.wall_seconds + b.wall_seconds,
+        cpu_seconds=a.cpu_seconds + b.cpu_seconds,
+        peak_memory_bytes=max(a.peak_memory_bytes, b.peak_memory_bytes),
+        gpu_seconds=a.gpu_seconds + b.gpu_seconds,
+        storage_bytes=a.storage_bytes + b.storage_bytes,
+    )
 
 
 @dataclass
@@ -61,6 +92,19 @@ class MeteredRun:
     predictions: int = 0
     note: str | None = None
     entry: LedgerEntry | None = None
+    parent_key: str | None = None
+    child_runs: int = 0
+    children: Usage = field(default_factory=lambda: Usage(0.0, 0.0, 0))
+    children_cost: Rollup = field(default_factory=lambda: Rollup(0.0, 0.0, 0.0))
+
+    @property
+    def rollup(self) -> Rollup:
+        """This run's cost with its children's (its own entry holds its own part only)."""
+        own = self.entry
+        c = self.children_cost
+        if own is None:
+            return c
+        return c + Rollup(own.compute_usd, own.staff_usd, own.total_usd)
 
     def link(self, **links: str | int | None) -> None:
         """Attach ids (MLflow run, model version, data version...) during the run."""
@@ -115,6 +159,7 @@ def build_entry(
         pid=os.getpid(),
         error=error,
         note=run.note,
+        parent_key=run.parent_key,
     )
 
 
@@ -138,6 +183,7 @@ def metered(
     if params is None:
         params = load_params()
     paths = paths or Paths.from_env()
+    parent = _OPEN.get()
     run = MeteredRun(
         key=run_key or f"{kind}:{name}:{uuid.uuid4().hex}",
         kind=kind,
@@ -145,6 +191,7 @@ def metered(
         phase=phase,
         trigger=trigger,
         params=params,
+        parent_key=parent.key if parent is not None else None,
     )
     run.link(**(links or {}))
     if "git_commit" not in run.links:
@@ -152,18 +199,20 @@ def metered(
     if "prefect_flow_run_id" not in run.links:
         run.links["prefect_flow_run_id"] = current_prefect_flow_run_id()
 
-    # baselines first: the ledger's own work (the start row, a first connection) is the run's
-    meter = UsageMeter.start(storage_roots(paths) if measure_storage else ())
+    # baselines first: the ledger's own work (the start row, a first connection) is the run's;
+    # an outermost run also claims the process's CPU no run claimed yet (interpreter start)
+    meter = UsageMeter.start(storage_roots(paths) if measure_storage else (), claim=parent is None)
+    token = _OPEN.set(run)
     started_at = datetime.now(UTC)
-    write_entry(
-        build_entry(
-            run, status="running", started_at=started_at, ended_at=None, usage=Usage(0, 0, 0)
-        ),
-        url,
-    )
-    meter.mark_storage()
     status, error = "succeeded", None
     try:
+        write_entry(
+            build_entry(
+                run, status="running", started_at=started_at, ended_at=None, usage=Usage(0, 0, 0)
+            ),
+            url,
+        )
+        meter.mark_storage()
         yield run
     except Exception as err:
         status, error = "failed", f"{type(err).__name__}: {err}"[:2000]
@@ -172,13 +221,14 @@ def metered(
         status, error = "crashed", f"{type(err).__name__}: {err}"[:2000]
         raise
     finally:
-        usage = meter.usage()
+        _OPEN.reset(token)
+        measured = meter.usage()
         entry = build_entry(
             run,
             status=status,
             started_at=started_at,
             ended_at=datetime.now(UTC),
-            usage=usage,
+            usage=own_part(measured, run.children),
             error=error,
         )
         try:
@@ -187,5 +237,12 @@ def metered(
             if status == "succeeded":
                 raise
             log.exception("could not write the ledger entry of failed run %s", run.key)
+        if parent is not None:
+            parent.child_runs += 1
+            parent.children = add_usage(parent.children, measured)
+            parent.children_cost = parent.children_cost + run.rollup
         if run.entry is not None and tag:
-            tag_runs(run.entry)
+            if run.child_runs:
+                tag_runs(run.entry, run.rollup)
+            else:
+                tag_runs(run.entry)

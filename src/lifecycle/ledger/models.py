@@ -24,12 +24,31 @@ LINK_FIELDS = (
     "git_commit",
 )
 
+PLATFORM_PREFIX = "platform-"  # entry name of a long-running platform process: platform-<what>
+
 
 def utc_naive(moment: datetime) -> datetime:
     """Store every time as naive UTC so SQLite and PostgreSQL give back the same value."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A run's cost together with the runs metered inside it (a parent flow and its subflows)."""
+
+    compute_usd: float
+    staff_usd: float
+    total_usd: float
+
+    def __add__(self, other: Rollup) -> Rollup:
+        """Two costs together."""
+        return Rollup(
+            self.compute_usd + other.compute_usd,
+            self.staff_usd + other.staff_usd,
+            self.total_usd + other.total_usd,
+        )
 
 
 @dataclass
@@ -57,6 +76,7 @@ class LedgerEntry:
     pid: int = 0
     error: str | None = None
     note: str | None = None
+    parent_key: str | None = None  # the run this one was metered inside (its parent flow)
 
     @property
     def staff_usd(self) -> float:
@@ -90,11 +110,19 @@ class LedgerEntry:
             price_sheet=price_sheet_id(params),
         )
 
-    def tags(self) -> dict[str, str]:
-        """The cost tags set on the Prefect and MLflow runs this entry links to."""
-        return {
-            "cost.compute_usd": f"{self.compute_usd:.6f}",
-            "cost.staff_usd": f"{self.staff_usd:.2f}",
-            "cost.total_usd": f"{self.total_usd:.6f}",
+    def tags(self, rollup: Rollup | None = None) -> dict[str, str]:
+        """The cost tags set on the Prefect and MLflow runs this entry links to.
+
+        With a rollup (a parent run), cost.* is the whole cost, children included, and
+        cost.own_* this entry's own part, so the run's tags agree with its artifact.
+        """
+        whole = rollup or Rollup(self.compute_usd, self.staff_usd, self.total_usd)
+        tags = {
+            "cost.compute_usd": f"{whole.compute_usd:.6f}",
+            "cost.staff_usd": f"{whole.staff_usd:.2f}",
+            "cost.total_usd": f"{whole.total_usd:.6f}",
             "ledger.key": self.key,
         }
+        if rollup is not None:
+            tags["cost.own_total_usd"] = f"{self.total_usd:.6f}"
+        return tags

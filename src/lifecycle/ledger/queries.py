@@ -64,6 +64,7 @@ def _row(entry: LedgerEntry) -> dict[str, Any]:
         "pid": entry.pid,
         "error": entry.error,
         "note": entry.note,
+        "parent_key": entry.parent_key,
         "recorded_at": datetime.now(UTC).replace(tzinfo=None),
     }
 
@@ -166,6 +167,7 @@ def _entry_from(row: Any, lines: list[StaffLine]) -> LedgerEntry:
         pid=m["pid"],
         error=m["error"],
         note=m["note"],
+        parent_key=m.get("parent_key"),
     )
 
 

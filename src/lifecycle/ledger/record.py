@@ -1,15 +1,20 @@
-"""Entries written from figures rather than metered: serving periods and hours of human work."""
+"""Entries written from figures rather than metered: serving periods, hours of human work, and
+the long-running platform processes the project starts (the Prefect server, the MLflow UI)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
+import psutil
+
 from lifecycle.config import Params, load_params
 from lifecycle.ledger.meter import MeteredRun, build_entry, check_run
-from lifecycle.ledger.models import LedgerEntry
+from lifecycle.ledger.models import PLATFORM_PREFIX, LedgerEntry
 from lifecycle.ledger.pricing import LedgerError, Usage, check_choice, phases, staff_line
 from lifecycle.ledger.queries import write_entry
+from lifecycle.settings import get_settings
 
 
 def record_serving_period(
@@ -19,7 +24,7 @@ def record_serving_period(
     *,
     name: str = "api",
     phase: str = "deployment",
-    trigger: str = "schedule",
+    trigger: str | None = None,
     cpu_seconds: float = 0.0,
     peak_memory_bytes: int = 0,
     model_version: str | None = None,
@@ -27,7 +32,12 @@ def record_serving_period(
     params: Params | None = None,
     url: str | None = None,
 ) -> LedgerEntry:
-    """Record a period of serving uptime and its prediction count (idempotent per period)."""
+    """Record a period of serving uptime and its prediction count (idempotent per period).
+
+    trigger: why the service runs; unset, LIFECYCLE_TRIGGER (`lifecycle serve` by hand sets
+    manual), else schedule (a deployed service).
+    """
+    trigger = trigger or get_settings().trigger or "schedule"
     check_run("serving", phase, trigger)
     if end < start:
         raise LedgerError(f"end = {end.isoformat()}: must not be before start {start.isoformat()}")
@@ -50,6 +60,51 @@ def record_serving_period(
         wall_seconds=(end - start).total_seconds(),
         cpu_seconds=cpu_seconds,
         peak_memory_bytes=peak_memory_bytes,
+    )
+    entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
+    return write_entry(entry, url)
+
+
+def record_platform_process(
+    what: str,
+    pid: int,
+    *,
+    phase: str = "development",
+    params: Params | None = None,
+    url: str | None = None,
+) -> LedgerEntry | None:
+    """Record a platform process's life so far as one entry (re-recording updates it); None if gone.
+
+    Its CPU is the process's and its descendants' since it started, read with psutil, so a
+    server the project leaves running is part of what running the project costs.
+    """
+    try:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            created = proc.create_time()
+            t = proc.cpu_times()
+        cpu = t.user + t.system + t.children_user + t.children_system
+        peak = proc.memory_info().rss
+        for kid in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                k = kid.cpu_times()
+                cpu += k.user + k.system + k.children_user + k.children_system
+    except psutil.Error:
+        return None
+    if params is None:
+        params = load_params()
+    start, end = datetime.fromtimestamp(created, UTC), datetime.now(UTC)
+    run = MeteredRun(
+        key=f"platform:{what}:{pid}:{int(created)}",
+        kind="job",
+        name=f"{PLATFORM_PREFIX}{what}",
+        phase=phase,
+        trigger="manual",
+        params=params,
+        note="platform: a long-running process the project started, shared by the runs it served",
+    )
+    usage = Usage(
+        wall_seconds=(end - start).total_seconds(), cpu_seconds=cpu, peak_memory_bytes=peak
     )
     entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
     return write_entry(entry, url)

@@ -6,11 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.ledger.models import LINK_FIELDS
+from lifecycle.ledger.models import LINK_FIELDS, PLATFORM_PREFIX
 from lifecycle.ledger.pricing import KINDS, LedgerError, check_choice, phases
 from lifecycle.ledger.session import get_engine
 from lifecycle.ledger.tables import tables
@@ -23,6 +23,7 @@ PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal k
 
 EXPORT_COLUMNS = (
     "key",
+    "parent_key",
     "kind",
     "name",
     "phase",
@@ -84,13 +85,17 @@ class Filters:
 
 @dataclass(frozen=True)
 class Totals:
-    """Money and run counts of a set of entries."""
+    """Money, run counts and machine time of a set of entries (each row holds its own part)."""
 
     entries: int = 0
     compute_usd: float = 0.0
     staff_usd: float = 0.0
     total_usd: float = 0.0
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
 
+
+TOTAL_FIELDS = tuple(f.name for f in fields(Totals))
 
 # a drift-caused retrain is started by the drift event (deployment trigger) or by a flow on drift
 DRIFT_TRIGGERS = ("drift", "event")
@@ -120,6 +125,7 @@ class Summary:
     serving_usd_per_1k_predictions: float | None = None
     all_in_usd_per_1k_predictions: float | None = None
     drift_retrains: list[DriftRetrain] = field(default_factory=list)
+    platform: Totals = field(default_factory=Totals)  # long-running servers, shown apart
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -139,6 +145,8 @@ def _grouped(filters: Filters, column: str, url: str | None) -> dict[str, Totals
             func.coalesce(func.sum(t.c.compute_usd), 0.0),
             func.coalesce(func.sum(t.c.staff_usd), 0.0),
             func.coalesce(func.sum(t.c.total_usd), 0.0),
+            func.coalesce(func.sum(t.c.cpu_seconds), 0.0),
+            func.coalesce(func.sum(t.c.wall_seconds), 0.0),
         )
         .where(*filters.clauses())
         .group_by(col)
@@ -146,8 +154,8 @@ def _grouped(filters: Filters, column: str, url: str | None) -> dict[str, Totals
     )
     with get_engine(url).connect() as conn:
         return {
-            str(v): Totals(int(n), float(c), float(s), float(tot))
-            for v, n, c, s, tot in conn.execute(stmt)
+            str(v): Totals(int(n), float(c), float(s), float(tot), float(cpu), float(wall))
+            for v, n, c, s, tot, cpu, wall in conn.execute(stmt)
             if v is not None
         }
 
@@ -159,11 +167,14 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
     filters = filters or Filters()
     _, t, _ = tables()
     by_phase = _grouped(filters, "phase", url)
+    by_name = _grouped(filters, "name", url)
     totals = Totals(
         sum(x.entries for x in by_phase.values()),
         sum(x.compute_usd for x in by_phase.values()),
         sum(x.staff_usd for x in by_phase.values()),
         sum(x.total_usd for x in by_phase.values()),
+        sum(x.cpu_seconds for x in by_phase.values()),
+        sum(x.wall_seconds for x in by_phase.values()),
     )
     where = filters.clauses()
     with get_engine(url).connect() as conn:
@@ -179,10 +190,11 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
             .order_by(t.c.started_at)
         ).all()
     preds = int(preds)
+    platform = [v for k, v in by_name.items() if k.startswith(PLATFORM_PREFIX)]
     return Summary(
         totals=totals,
         by_phase=by_phase,
-        by_name=_grouped(filters, "name", url),
+        by_name=by_name,
         by_model_version=_grouped(filters, "model_version", url),
         predictions=preds,
         serving_usd=float(serving),
@@ -192,6 +204,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
             DriftRetrain(k, n, s.isoformat(timespec="seconds"), mv, float(tot))
             for k, n, s, mv, tot in drift
         ],
+        platform=Totals(*(sum(getattr(t, f) for t in platform) for f in TOTAL_FIELDS)),
     )
 
 
@@ -282,8 +295,15 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
     tot = summary.totals
     screen.print(
         f"Total: {tot.entries} entries, compute ${tot.compute_usd:.4f}, "
-        f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}"
+        f"staff ${tot.staff_usd:.2f}, total ${tot.total_usd:.2f}; "
+        f"CPU {tot.cpu_seconds:.1f} s, wall {tot.wall_seconds:.1f} s"
     )
+    if summary.platform.entries:
+        plat = summary.platform
+        screen.print(
+            f"Platform (servers the project started, included above): ${plat.total_usd:.4f}, "
+            f"CPU {plat.cpu_seconds:.1f} s over {plat.wall_seconds / 3600:.2f} h"
+        )
     if summary.predictions:
         screen.print(
             f"Predictions served: {summary.predictions}; serving cost per 1,000: "

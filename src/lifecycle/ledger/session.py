@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
@@ -89,10 +89,24 @@ def _create_schema(engine: Engine) -> None:
                 conn.execution_options(ledger_write=True)
                 with conn.begin():
                     metadata.create_all(conn)
+                    _add_missing_columns(conn)
             return
         except (IntegrityError, ProgrammingError):
             if attempt == 2:
                 raise
+
+
+# columns added after the first release: a ledger written before them gains them, empty
+ADDED_COLUMNS = {"parent_key": "VARCHAR(200)"}
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring an older ledger's table up to the current schema (nullable columns only)."""
+    _, entries, _ = tables()
+    have = {c["name"] for c in inspect(conn).get_columns(entries.name)}
+    for name, sql_type in ADDED_COLUMNS.items():
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE {entries.name} ADD COLUMN {name} {sql_type}")
 
 
 def dispose_engines() -> None:

@@ -60,6 +60,7 @@ def tables() -> tuple[MetaData, Table, Table]:
         Column("pid", Integer, nullable=False),
         Column("error", Text),
         Column("note", Text),
+        Column("parent_key", String(200)),  # the run this one ran inside; rows hold own usage
         Column("recorded_at", DateTime, nullable=False),
         Index("ix_ledger_day", "day"),
         # covering indexes: the forecast and the dashboard read only these columns

@@ -6,7 +6,7 @@ import logging
 import sys
 import uuid
 
-from lifecycle.ledger.models import LedgerEntry
+from lifecycle.ledger.models import LedgerEntry, Rollup
 from lifecycle.paths import Paths
 from lifecycle.registry import tracking_uri
 from lifecycle.settings import get_settings
@@ -28,18 +28,19 @@ def current_prefect_flow_run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
-def tag_runs(entry: LedgerEntry) -> None:
+def tag_runs(entry: LedgerEntry, rollup: Rollup | None = None) -> None:
     """Put the cost on the linked MLflow and Prefect runs; best effort, never fails the run."""
+    tags = entry.tags(rollup)
     mlflow_id = entry.links.get("mlflow_run_id")
     if mlflow_id:
         try:
-            _tag_mlflow(mlflow_id, entry.tags())
+            _tag_mlflow(mlflow_id, tags)
         except Exception as err:  # any tracking failure must not fail the priced run
             log.warning("could not tag MLflow run %s with its cost: %s", mlflow_id, err)
     flow_run_id = entry.links.get("prefect_flow_run_id")
     if flow_run_id:
         try:
-            _tag_prefect(flow_run_id, entry.tags())
+            _tag_prefect(flow_run_id, tags)
         except Exception as err:  # no Prefect server answering must not fail the priced run
             log.warning("could not tag Prefect flow run %s with its cost: %s", flow_run_id, err)
 

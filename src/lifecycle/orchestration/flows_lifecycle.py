@@ -21,8 +21,12 @@ def lifecycle_flow(
     trigger: str = "manual",
     phase: str = "development",
 ) -> LifecycleResult:
-    """Each step is a subflow with its own ledger entry; a failure stops the steps after it."""
-    with stage_run("lifecycle", phase, trigger, params_file) as stage:
+    """Each step is a subflow metered as a child of this run; a failure stops the steps after it.
+
+    This run's own entry opens first and holds its own overhead; its tags and artifact show the
+    whole loop's cost (its children's included).
+    """
+    with stage_run("lifecycle", phase, trigger, params_file) as stage, stage.ledger() as run:
         spec = stage.params.orchestration
         data = ingest_flow(params_file, trigger=trigger, phase=phase)
         trained = train_flow(params_file, trigger=trigger, phase=phase)
@@ -39,9 +43,6 @@ def lifecycle_flow(
                 params_file, window=watched.window, reasons=list(watched.retrain_reasons),
                 trigger="drift",
             )  # fmt: skip
-        with stage.ledger() as run:  # its own entry only: each subflow priced its own
-            champion = again.train.champion_version if again else trained.champion_version
-            run.link(model_version=champion, data_version=data.data_version)
-        result = LifecycleResult(run_id(), data, trained, watched, again, stage.cost)
-        stage.published = result.total  # the artifact shows the whole loop's cost
-    return result
+        champion = again.train.champion_version if again else trained.champion_version
+        run.link(model_version=champion, data_version=data.data_version)
+    return LifecycleResult(run_id(), data, trained, watched, again, stage.cost)

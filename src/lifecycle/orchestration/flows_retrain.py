@@ -27,18 +27,19 @@ def retrain_flow(
     and reports are put back, so monitoring keeps judging against what the champion knows.
     """
     why = tuple(reasons or ())
-    with stage_run("retrain", phase, trigger, params_file) as stage:
+    with stage_run("retrain", phase, trigger, params_file) as stage, stage.ledger() as run:
+        run.charge("retrain_review")
         # the champion's data comes back unless the retrain wins
         with kept_aside(stage.paths) as state:
-            with stage.ledger() as run:  # the review and the new data; train is priced apart
-                run.charge("retrain_review")
-                data = refresh_data_task(stage.params, stage.paths)
-                if data.source != "unchanged":
-                    dvc_record_task(stage.paths, STAGES)
-                run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
-            trained = train_flow(params_file, trigger=trigger, phase=phase)
+            data = refresh_data_task(stage.params, stage.paths)
+            if data.source != "unchanged":
+                dvc_record_task(stage.paths, STAGES)
+            run.note = f"window {window or '-'}: {data.note}; " + "; ".join(why)[:1500]
+            trained = train_flow(params_file, trigger=trigger, phase=phase)  # a child entry
             if trained.champion_version == trained.challenger_version:
                 state.keep()
+        # the review judged this challenger: its time is part of that version's cost
+        run.link(model_version=trained.challenger_version, data_version=trained.data_version)
         stage.model_version = trained.champion_version or trained.challenger_version
     return RetrainFlowResult(
         window=window, reasons=why, train=trained, cost=stage.cost, data_source=data.source,

@@ -21,7 +21,7 @@ from lifecycle.orchestration.tasks import (
     train_report_task,
 )
 from lifecycle.paths import Paths
-from lifecycle.train import TrainContext, TrainResult
+from lifecycle.train import TrainContext, TrainResult, end_unfinished_runs
 
 STAGES = ("train", "evaluate")
 
@@ -46,7 +46,12 @@ def challenger(
     found = find_registered_task(params, paths, ctx.fingerprint)
     if found is not None:
         return (), reuse_task(found, params, paths, ctx)
-    fits = fit_candidates(params, paths, ctx)
+    try:
+        fits = fit_candidates(params, paths, ctx)
+    except BaseException:
+        # the workers are gone: no sibling's MLflow run may stay RUNNING
+        end_unfinished_runs(paths, ctx)
+        raise
     return fits, register_task([f.result for f in fits], params, paths, ctx)
 
 
@@ -66,7 +71,7 @@ def train_flow(
             run.charge("promotion_review")
         run.link(
             mlflow_run_id=trained.run_id,
-            model_version=champion or trained.version,
+            model_version=trained.version,  # the version it produced, promoted or not
             data_version=ctx.data_version,
         )
         publish_evaluation(decision, fits, ctx.experiment_id, trained.run_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +18,8 @@ import psutil
 from lifecycle.env import OFFLINE_DEFAULTS
 from lifecycle.paths import Paths
 from lifecycle.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 4200
 HOST = "127.0.0.1"
@@ -149,6 +152,19 @@ def start(paths: Paths, port: int | None = None, timeout: float = 180.0) -> Serv
     raise ServerError(f"{url}/health did not answer within {timeout:.0f} s; see {log_file(paths)}")
 
 
+def meter_platform(pid: int | None) -> None:
+    """Record the server this project started as a platform cost (its life so far); best effort."""
+    if pid is None:
+        return
+    # lazy: the ledger brings pydantic and sqlalchemy, too slow for `lifecycle --help`
+    from lifecycle.ledger.record import record_platform_process
+
+    try:
+        record_platform_process("prefect-server", pid)
+    except Exception as err:  # the ledger must never stop the server from starting or stopping
+        log.warning("could not record the Prefect server (pid %s) in the ledger: %s", pid, err)
+
+
 def stop(paths: Paths, timeout: float = 20.0) -> bool:
     """Stop the server this project started (its whole process group); False if none ran."""
     state = _read_state(paths)
@@ -156,6 +172,7 @@ def stop(paths: Paths, timeout: float = 20.0) -> bool:
     if state is None or not psutil.pid_exists(state[0]):
         return False
     pid = state[0]
+    meter_platform(pid)  # its whole life, read before it goes
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -184,4 +201,5 @@ def use_server(paths: Paths, port: int | None = None) -> ServerStatus:
     if not found.healthy:
         raise ServerError(f"PREFECT_API_URL = {found.api_url} does not answer /health")
     os.environ["PREFECT_API_URL"] = found.api_url
+    meter_platform(found.pid if found.managed else None)  # its cost so far, updated each use
     return found

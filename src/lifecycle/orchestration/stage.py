@@ -1,14 +1,16 @@
 """One way to run a flow as a stage: params, tags, a priced ledger entry, a published cost.
 
     with stage_run("train", phase, trigger, params_file) as stage, stage.ledger() as run:
-        ...  # the flow's own work, metered as one ledger entry (failures included)
+        ...  # the flow's work, metered as one ledger entry (failures included)
     return Result(..., cost=stage.cost)
 
-Entering tags the flow run `stage:<name>` and `trigger:<trigger>`. `stage.ledger()` is the
-block priced as this flow run's own entry; a flow whose subflows are priced apart (retrain,
-lifecycle) opens it around its own part only. On a clean exit the run is tagged
-`model:v<version>` (the entry's model_version link, or `stage.model_version`) and the cost
-artifact is published (the entry's cost, or `stage.published`); a failure does neither.
+The ledger entry opens as the stage starts and closes when it ends, so a run that fails at any
+point (params that do not load included) has exactly one row. Subflows run inside a stage are
+metered as its children (`parent_key`): the stage's row keeps its own overhead, and its tags and
+cost artifact show the whole (`MeteredRun.rollup`). Entering tags the flow run `stage:<name>`
+and `trigger:<trigger>`; on a clean exit the run is tagged `model:v<version>` (the entry's
+model_version link, or `stage.model_version`) and the cost artifact is published (the whole
+cost, or `stage.published`); a failure does neither.
 """
 
 from __future__ import annotations
@@ -16,13 +18,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from lifecycle.config import Params
+import yaml
+from pydantic import ValidationError
+
+from lifecycle.config import Params, default_params_file
 from lifecycle.ledger.meter import MeteredRun, metered
 from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.results import Cost
 from lifecycle.orchestration.runtime import run_id, setup, tag_run
 from lifecycle.paths import Paths
+
+PRICING_SECTIONS = ("prices", "resources", "staffing")
+
+
+def pricing_params(params_file: str | None) -> Params:
+    """The price sheet of a params file that fails to load, to price its failed run anyway."""
+    source = Path(params_file) if params_file else default_params_file()
+    try:
+        raw = yaml.safe_load(source.read_text())
+    except (OSError, yaml.YAMLError):
+        raw = None
+    raw = raw if isinstance(raw, dict) else {}
+    sections = {}
+    for name in PRICING_SECTIONS:
+        field = Params.model_fields[name]
+        try:
+            sections[name] = type(field.default).model_validate(raw.get(name) or {})
+        except ValidationError:
+            sections[name] = field.default
+    return Params.model_construct(**sections)
 
 
 @dataclass
@@ -40,22 +66,14 @@ class Stage:
 
     @contextmanager
     def ledger(self) -> Iterator[MeteredRun]:
-        """This flow run's own ledger entry (failures included), linked to the Prefect run."""
-        with metered(
-            "flow",
-            self.name,
-            self.phase,
-            self.trigger,
-            links={"prefect_flow_run_id": run_id()},
-            params=self.params,
-            paths=self.paths,
-        ) as run:
-            self.run = run
-            yield run
+        """This flow run's ledger entry, open since the stage started (failures included)."""
+        if self.run is None:
+            raise RuntimeError(f"stage {self.name!r}: used outside stage_run")
+        yield self.run
 
     @property
     def cost(self) -> Cost:
-        """The priced entry the meter wrote when the ledger block closed."""
+        """The priced entry the meter wrote when the stage closed: its own part."""
         if self.run is None:
             raise RuntimeError(f"stage {self.name!r}: its ledger block never ran")
         entry = self.run.entry
@@ -63,20 +81,37 @@ class Stage:
             return Cost(self.run.key, 0.0, 0.0, 0.0)
         return Cost(entry.key, entry.total_usd, entry.compute_usd, entry.staff_usd)
 
+    @property
+    def whole(self) -> Cost:
+        """The stage's cost with its subflows' (what its artifact and tags show)."""
+        if self.run is None:
+            raise RuntimeError(f"stage {self.name!r}: its ledger block never ran")
+        up = self.run.rollup
+        return Cost(self.run.key, up.total_usd, up.compute_usd, up.staff_usd)
+
     def finish(self) -> None:
         """Tag the run with the model it produced and publish the cost artifact."""
         linked = self.run.links.get("model_version") if self.run is not None else None
         model = self.model_version or linked
         if model:
             tag_run(f"model:v{model}")
-        publish_cost(self.name, self.published if self.published is not None else self.cost)
+        publish_cost(self.name, self.published if self.published is not None else self.whole)
 
 
 @contextmanager
 def stage_run(name: str, phase: str, trigger: str, params_file: str | None) -> Iterator[Stage]:
-    """Set up and tag a flow run as a stage; on a clean exit tag its model and publish its cost."""
-    params, paths = setup(params_file)
+    """Meter a flow run as a stage from its start; on a clean exit tag its model and publish."""
     tag_run(f"stage:{name}", f"trigger:{trigger}")
+    try:
+        params, paths = setup(params_file)
+        broken: Exception | None = None
+    except Exception as err:  # priced and recorded as failed below, then raised
+        params, paths, broken = pricing_params(params_file), Paths.from_env(), err
+    links: dict[str, str | None] = {"prefect_flow_run_id": run_id()}
     stage = Stage(name, phase, trigger, params, paths)
-    yield stage
+    with metered("flow", name, phase, trigger, links, params=params, paths=paths) as run:
+        stage.run = run
+        if broken is not None:
+            raise broken
+        yield stage
     stage.finish()

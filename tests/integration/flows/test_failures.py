@@ -82,3 +82,36 @@ def test_a_crash_in_the_middle_of_training_moves_no_alias(
     assert after_runs >= runs  # the good candidate may have logged its run before the crash
     entry = next(e for e in ledger_entries(root) if e.name == "train" and e.status == "failed")
     assert "C" in (entry.error or "")
+    assert _runs_by_status(root).get("RUNNING", []) == []  # no sibling left running
+
+
+def _runs_by_status(root: Path) -> dict[str, list[str]]:
+    """Candidate run names of a project's experiment, by MLflow status."""
+    from lifecycle.registry import client
+
+    c = client(Paths(root))
+    runs = c.search_runs([c.get_experiment_by_name("telco-churn").experiment_id], max_results=500)
+    found: dict[str, list[str]] = {}
+    for run in runs:
+        found.setdefault(run.info.status, []).append(str(run.data.tags.get("candidate")))
+    return found
+
+
+def test_a_run_whose_params_do_not_load_still_has_one_failed_row(
+    api: str, trained: Trained, tmp_path: Path
+) -> None:
+    """An invalid params value fails the flow at once, and the ledger has its row, priced."""
+    from lifecycle.config import ConfigError
+    from lifecycle.orchestration.flows_train import train_flow
+
+    root = _copy(trained, tmp_path / "project")
+    raw = fast_params_raw()
+    raw["train"]["cv_folds"] = "many"
+    write_params(root, raw)
+    before = {e.key for e in ledger_entries(root)}
+    with in_project(root), pytest.raises(ConfigError, match="cv_folds"):
+        train_flow()
+    (row,) = [e for e in ledger_entries(root) if e.key not in before]
+    assert (row.kind, row.name, row.status) == ("flow", "train", "failed")
+    assert "cv_folds" in (row.error or "")
+    assert row.compute_usd > 0 and row.links["prefect_flow_run_id"]

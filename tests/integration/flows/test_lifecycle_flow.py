@@ -58,6 +58,35 @@ def test_runs_are_tagged_with_stage_trigger_and_model(trained: Trained) -> None:
     )
 
 
+def test_the_parent_flow_carries_its_own_overhead_and_shows_the_whole(trained: Trained) -> None:
+    """Its row opens first and holds its own part; tags and artifact show the children's too."""
+    r = trained.result
+    entries = {e.key: e for e in ledger_entries(trained.root)}
+    parent = entries[r.cost.ledger_key]
+    children = [e for e in entries.values() if e.parent_key == parent.key]
+    assert {e.name for e in children} == {"ingest", "train", "monitor", "retrain"}
+    assert r.retrain is not None
+    assert entries[r.retrain.train.cost.ledger_key].parent_key == r.retrain.cost.ledger_key
+    assert parent.started_at <= min(e.started_at for e in children)
+    assert parent.usage.wall_seconds > 0 and parent.usage.cpu_seconds > 0
+    # rows hold their own part, so the whole is their plain sum, each run counted once
+    assert sum(e.total_usd for e in entries.values()) == pytest.approx(r.total.total_usd)
+    tags = dict(t.split("=", 1) for t in flow_run_tags(r.flow_run_id) if "=" in t)
+    assert float(tags["cost.total_usd"]) == pytest.approx(r.total.total_usd, abs=1e-5)
+    assert float(tags["cost.own_total_usd"]) == pytest.approx(parent.total_usd, abs=1e-5)
+
+
+def test_costs_land_on_the_version_produced_and_reviewed(trained: Trained) -> None:
+    """A train is charged to the version it registered; the retrain review to its challenger."""
+    r = trained.result
+    assert r.retrain is not None
+    entries = {e.key: e for e in ledger_entries(trained.root)}
+    assert entries[r.train.cost.ledger_key].links["model_version"] == r.train.challenger_version
+    review = entries[r.retrain.cost.ledger_key]
+    assert [line.activity for line in review.staff] == ["retrain_review"]
+    assert review.links["model_version"] == r.retrain.train.challenger_version
+
+
 def test_artifacts_summarise_evaluation_drift_and_cost(trained: Trained) -> None:
     """Markdown and table artifacts a person reads in the UI."""
     from prefect.client.orchestration import get_client

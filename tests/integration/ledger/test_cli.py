@@ -150,6 +150,17 @@ def test_report_summary_carries_tco_per_1k_and_drift(project: Path) -> None:
     assert [d["key"] for d in summary["drift_retrains"]] == ["retrain-2"]
 
 
+def test_report_totals_carry_cpu_and_wall_each_run_once(project: Path) -> None:
+    """summary.totals has CPU and wall seconds: every row's own part, added once."""
+    _seed()
+    totals = _report_json()["summary"]["totals"]
+    # three flows of 600 s wall / 300 s CPU, a day of serving (no CPU), hours (no machine time)
+    assert totals["cpu_seconds"] == pytest.approx(900.0)
+    assert totals["wall_seconds"] == pytest.approx(3 * 600.0 + 24 * 3600.0)
+    maintenance = _report_json("--phase", "maintenance")["summary"]["totals"]
+    assert maintenance["cpu_seconds"] == pytest.approx(600.0)
+
+
 def test_report_table_prints_entries_and_totals(project: Path) -> None:
     """The default table names the flows and the per-1,000 figure."""
     _seed()
