@@ -33,6 +33,7 @@ from lifecycle.serve.fastpath import (
     verify,
 )
 from lifecycle.serve.onnx_scorer import OnnxScorer, build_onnx, is_forest, verify_onnx
+from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -225,7 +226,6 @@ def forest_onnx(
 
 def model_card(c: Any, mv: Any, alias: str, paths: Paths) -> dict[str, Any]:
     """Name, version, alias, training date, holdout metrics, data version, run link."""
-    import os
 
     from lifecycle.registry import tracking_uri
 
@@ -249,7 +249,7 @@ def model_card(c: Any, mv: Any, alias: str, paths: Paths) -> dict[str, Any]:
             for k, v in run.data.metrics.items()
             if k.startswith("holdout_")
         }
-    ui = os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000").rstrip("/")
+    ui = get_settings().mlflow_ui_url.rstrip("/")
     return {
         "name": mv.name,
         "version": str(mv.version),
