@@ -12,7 +12,8 @@ import pytest
 
 from lifecycle import features, ingest, validate
 from lifecycle.orchestration.runtime import setup
-from tests.integration.flows.support import in_project, make_project, small_params
+from tests.integration.flows.support import in_project, make_project
+from tests.support.project import fast_params_raw
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -37,13 +38,13 @@ def _train(root: Path, api: str, *args: str) -> subprocess.CompletedProcess[str]
     return done
 
 
-def test_a_train_on_a_local_dask_cluster_logs_no_noise(api: str, tmp_path: Path) -> None:
+def test_a_train_on_a_local_dask_cluster_logs_no_noise(prefect_api: str, tmp_path: Path) -> None:
     """Two candidates on two local Dask workers: the log a newcomer reads is clean."""
     candidates = [
         {"name": "logreg", "family": "logistic_regression", "params": {"C": 1.0}},
         {"name": "logreg_l2", "family": "logistic_regression", "params": {"C": 0.2}},
     ]
-    root = make_project(tmp_path / "project", small_params(candidates))
+    root = make_project(tmp_path / "project", fast_params_raw(candidates))
     with in_project(root):
         params, paths = setup(None)
         assert params.orchestration.dask_workers > 1  # so the fits run on a local cluster
@@ -51,7 +52,7 @@ def test_a_train_on_a_local_dask_cluster_logs_no_noise(api: str, tmp_path: Path)
         validate.validate_reference(params, paths)
         features.split(params, paths)
 
-    first = _train(root, api)
+    first = _train(root, prefect_api)
     log = first.stdout + first.stderr
     assert "Creating a new Dask cluster" in log  # the local cluster did run
     for line in NOISE:
@@ -62,7 +63,7 @@ def test_a_train_on_a_local_dask_cluster_logs_no_noise(api: str, tmp_path: Path)
     assert "PROMOTED" in first.stdout and "cost:" in first.stdout
     assert "logreg, logreg_l2" in first.stdout
 
-    again = _train(root, api, "--json")  # same data and params: the version is reused
+    again = _train(root, prefect_api, "--json")  # same data and params: the version is reused
     result = json.loads(again.stdout)
     assert result["reused"] is True and result["champion_version"] == "1"
     assert result["cost"]["ledger_key"]

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.flows.conftest import Trained
-from tests.integration.flows.support import in_project, ledger_entries, small_params, write_params
+from tests.integration.flows.support import in_project, ledger_entries, write_params
+from tests.support.project import fast_params_raw
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def test_a_train_process_is_priced_for_the_cpu_the_os_counts(
     shutil.copytree(trained.root, root, ignore=shutil.ignore_patterns(".prefect"))
     write_params(
         root,
-        small_params(  # new params, so the fits run (on the local Dask cluster) instead of reuse
+        fast_params_raw(  # new params, so the fits run (on the local Dask cluster) instead of reuse
             [
                 {"name": "logreg-a", "family": "logistic_regression", "params": {"C": 0.3}},
                 {"name": "logreg-b", "family": "logistic_regression", "params": {"C": 3.0}},
