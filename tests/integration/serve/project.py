@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from lifecycle.config import Params, load_params
+from tests.support.prefect import pytest_env
 from tests.support.project import fast_params_raw, repo_params_raw
 from tests.support.relocate import copy_tree
 
@@ -41,16 +41,8 @@ class Project:
 @contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
     """Set variables for a block (session fixtures cannot use monkeypatch)."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
+    with pytest_env(**values):
         yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def build_project(root: Path, candidate: str | None = None) -> Project:

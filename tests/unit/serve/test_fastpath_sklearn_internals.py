@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import sklearn
 from sklearn.pipeline import Pipeline
@@ -27,6 +26,7 @@ from lifecycle.serve.fastpath import build_fast, pipeline_scorer, probe_rows, ve
 from lifecycle.serve.treeflat import FlatBoostedTrees
 from lifecycle.train import build_pipeline
 from tests.support.ledger_fixtures import PARAMS_FILE
+from tests.support.synthetic import synthetic_rows
 
 FAMILIES = ["logistic_regression", "hist_gradient_boosting", "random_forest"]
 SMALLER = {"n_estimators": 25, "max_iter": 30}  # same internals, fitted in a fraction of the time
@@ -58,20 +58,7 @@ def pipelines(params: Params) -> dict[str, Pipeline]:
 
 def fitted(params: Params, candidate: Candidate) -> Pipeline:
     """The candidate's pipeline as train builds it, fitted on seeded rows with nulls."""
-    rng = np.random.default_rng(0)
-    n = 1200
-    data: dict[str, Any] = {}
-    for j, c in enumerate(params.data.numeric):
-        values = rng.normal(10 * (j + 1), 3 + j, n)
-        values[rng.random(n) < 0.05] = np.nan
-        data[c] = values
-    for j, c in enumerate(params.data.categorical):
-        values = rng.choice([f"v{k}" for k in range(2 + j % 3)], n).astype(object)
-        values[rng.random(n) < 0.05] = None
-        data[c] = values
-    frame = pd.DataFrame(data, columns=list(params.data.features))
-    first = frame[params.data.numeric[0]].fillna(0).to_numpy()
-    y = (first + rng.normal(0, 3, n) > np.median(first)).astype(int)
+    frame, y = synthetic_rows(params, 1200)
     pipe = build_pipeline(candidate, params)
     model = pipe.steps[-1][1]
     model.set_params(**{k: v for k, v in SMALLER.items() if k in model.get_params()})

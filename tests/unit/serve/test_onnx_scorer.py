@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
@@ -21,6 +20,7 @@ from lifecycle.serve.model_holder import (
 from lifecycle.serve.onnx_scorer import OnnxScorer, build_onnx, verify_onnx
 from lifecycle.train import build_pipeline
 from tests.support.ledger_fixtures import PARAMS_FILE
+from tests.support.synthetic import synthetic_rows
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +31,7 @@ def params() -> Params:
 
 def _fitted(params: Params, family: str, **smaller: Any) -> Pipeline:
     """The family's pipeline as train builds it, small and seeded, fitted on rows with nulls."""
-    rng = np.random.default_rng(0)
-    n = 800
-    data: dict[str, Any] = {}
-    for j, c in enumerate(params.data.numeric):
-        values = rng.normal(10 * (j + 1), 3 + j, n)
-        values[rng.random(n) < 0.05] = np.nan
-        data[c] = values
-    for j, c in enumerate(params.data.categorical):
-        values = rng.choice([f"v{k}" for k in range(2 + j % 3)], n).astype(object)
-        values[rng.random(n) < 0.05] = None
-        data[c] = values
-    frame = pd.DataFrame(data, columns=list(params.data.features))
-    first = frame[params.data.numeric[0]].fillna(0).to_numpy()
-    y = (first + rng.normal(0, 3, n) > np.median(first)).astype(int)
+    frame, y = synthetic_rows(params, 800)
     candidate = next(c for c in params.train.candidates if c.family == family)
     pipe = build_pipeline(candidate, params)
     pipe.steps[-1][1].set_params(**smaller)
