@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV ?= uv
 
-.PHONY: setup run test lint typecheck imports smoke-python serve ui bench clean ci image image-login image-push deploy-flows test-scaleout
+.PHONY: setup run test test-fast lint typecheck imports smoke-python serve ui bench clean ci image image-login image-push deploy-flows test-scaleout
 
 setup:  ## install uv if missing, then the locked environment
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
@@ -19,6 +19,9 @@ test: setup  ## lint, types, layers, dependencies, then every test (slow ones in
 	$(UV) run lint-imports
 	$(UV) run deptry src
 	$(UV) run pytest
+
+test-fast: setup  ## the tests not marked slow (no Prefect flows, no retrain loops): under 5 minutes
+	$(UV) run pytest -m "not slow"
 
 lint:
 	$(UV) run ruff check . && $(UV) run ruff format --check .
