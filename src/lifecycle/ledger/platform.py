@@ -1,5 +1,6 @@
 """Platform processes the project starts and stops (the service, a worker, the MLflow UI): stop
-one, take its CPU from the kernel as it is reaped, and record what no other ledger row holds.
+one (or run one in the foreground), take its CPU from the kernel as it is reaped, and record
+what no other ledger row holds.
 
 A process reaped with `wait4` hands back its whole CPU (its own and its waited-for children's),
 so nothing it did after a last psutil read is lost. What other rows already hold is taken off:
@@ -16,8 +17,10 @@ import resource
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psutil
 
@@ -25,6 +28,7 @@ from lifecycle.ledger.models import LedgerEntry
 from lifecycle.ledger.queries import iter_entries
 from lifecycle.ledger.record import record_platform
 from lifecycle.ledger.tables import tables
+from lifecycle.system import cpu_seconds
 
 
 @dataclass(frozen=True)
@@ -140,3 +144,44 @@ def record_reaped(
         what, reaped.pid, reaped.started_at, reaped.ended_at, cpu, reaped.peak_memory_bytes,
         url=url,
     )  # fmt: skip
+
+
+def _reap_when_it_ends(proc: subprocess.Popen[bytes], began: datetime) -> Reaped | None:
+    """Block until the process ends by itself; its kernel figures (None if collected elsewhere)."""
+    try:
+        _, status, ru = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    total = ru.ru_utime + ru.ru_stime
+    return Reaped(proc.pid, began, datetime.now(UTC), total, total, ru.ru_maxrss * 1024,
+                  proc.returncode)  # fmt: skip
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """A SIGTERM handler: stop the foreground wait as Ctrl-C would."""
+    raise KeyboardInterrupt
+
+
+def run_platform(
+    what: str, cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> int | None:
+    """Run a platform process in the foreground until it ends or Ctrl-C stops it, then record
+    it as one platform entry (its CPU and this launcher's own); its exit code."""
+    proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, start_new_session=True)
+    began = started_at(proc.pid)
+    reaped: Reaped | None = None
+    # SIGTERM (a supervisor, `timeout`) stops it as Ctrl-C does: never an orphaned UI
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        reaped = _reap_when_it_ends(proc, began)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if reaped is None:
+            reaped = stop_and_reap(proc)
+        if reaped is not None:
+            cpu = reaped.cpu_seconds + cpu_seconds()  # the launcher's own start-up too
+            record_platform(what, proc.pid, began, reaped.ended_at, cpu, reaped.peak_memory_bytes)
+    return proc.returncode

@@ -86,3 +86,49 @@ def test_a_service_is_priced_for_what_its_serving_rows_do_not_hold(project_root:
     assert sorted(e.kind for e in rows) == ["job", "serving"]
     assert sum(e.usage.cpu_seconds for e in rows) == pytest.approx(reaped.cpu_seconds)
     assert reaped.cpu_seconds == pytest.approx(used, rel=0.1, abs=0.15)
+
+
+@pytest.mark.slow  # the MLflow UI takes seconds to start; no session fixture starts one
+def test_the_mlflow_ui_is_priced_for_the_cpu_the_os_counts(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lifecycle ui` until Ctrl-C: one platform-mlflow-ui entry, within 10% of the kernel's CPU
+    for the command's whole process tree (the launcher and the UI)."""
+    import os
+    import resource
+    import signal
+    import time
+
+    import httpx
+
+    from lifecycle.system import free_port
+
+    def children() -> float:
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return kids.ru_utime + kids.ru_stime
+
+    # a file store: no SQLite migrations to wait for (minutes on a busy machine)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (project / "mlruns").as_uri())
+    port = free_port()
+    lifecycle = Path(sys.executable).with_name("lifecycle")
+    before = children()
+    proc = subprocess.Popen([str(lifecycle), "ui", "--port", str(port)], cwd=project)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.terminate()  # the launcher stops the UI it started
+        proc.wait(timeout=60)
+        pytest.fail("the MLflow UI did not answer within 180 s")
+    os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
+    assert proc.wait(timeout=60) == 0
+    os_seconds = children() - before
+    rows = [e for e in iter_entries() if e.name == "platform-mlflow-ui"]
+    assert len(rows) == 1 and rows[0].kind == "job" and rows[0].usage.wall_seconds > 0
+    assert os_seconds > 1.0
+    assert 0.9 <= rows[0].usage.cpu_seconds / os_seconds <= 1.1, (rows[0].usage, os_seconds)
