@@ -52,7 +52,7 @@ smoke-python: setup  ## the smoke run on Python $(SMOKE_PY) (SMOKE_PY=3.13 for t
 # (keep MLFLOW_UI_URL in step: the reports and the dashboard link to it)
 MLFLOW_UI_PORT ?= 5000
 ui:  ## the MLflow UI on the project's store (MLFLOW_TRACKING_URI, else the embedded SQLite file), priced in the ledger
-	$(UV) run lifecycle ui --port $(MLFLOW_UI_PORT)
+	$(UV) run lifecycle ui --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
 
 bench:
 	$(UV) run python benchmarks/pipeline.py
