@@ -54,8 +54,8 @@ smoke-python: setup  ## the smoke run on Python $(SMOKE_PY) (SMOKE_PY=3.13 for t
 # the MLflow UI's port: MLFLOW_UI_PORT from the environment or `make ui MLFLOW_UI_PORT=5001`
 # (keep MLFLOW_UI_URL in step: the reports and the dashboard link to it)
 MLFLOW_UI_PORT ?= 5000
-ui:  ## the MLflow UI on the project's store (MLFLOW_TRACKING_URI, else the embedded SQLite file)
-	$(UV) run mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
+ui:  ## the MLflow UI on the project's store (MLFLOW_TRACKING_URI, else the embedded SQLite file), priced in the ledger
+	$(UV) run lifecycle ui --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
 
 bench:
 	$(UV) run python benchmarks/pipeline.py

@@ -17,6 +17,7 @@ from lifecycle.commands.ledger import ledger_app
 from lifecycle.commands.monitor import monitor
 from lifecycle.commands.serve import score, serve
 from lifecycle.commands.simulate import simulate
+from lifecycle.commands.ui import ui
 from lifecycle.env import apply_offline_defaults
 from lifecycle.ledger.pricing import LedgerError
 from lifecycle.paths import Paths
@@ -54,6 +55,7 @@ def _mount() -> None:
     )
     app.command("monitor")(monitor)
     app.command("simulate")(simulate)
+    app.command("ui")(ui)
     app.command("flow")(flow_run)
     app.command("serve")(serve)
     app.command("score")(score)

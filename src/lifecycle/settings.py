@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PARAMS_FILE = "params.yaml"
@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     prefect_server_port: int = Field(
         default=4200, ge=1, le=65535, validation_alias=_env("PREFECT_SERVER_PORT")
     )
+    # unset: the local server's UI on PREFECT_SERVER_PORT, so changing the port moves the links
     prefect_ui_url: str = Field(
-        default="http://127.0.0.1:4200", validation_alias=_env("PREFECT_UI_URL")
+        default="", validate_default=True, validation_alias=_env("PREFECT_UI_URL")
     )
     dask_scheduler_address: str | None = Field(
         default=None, validation_alias=_env("DASK_SCHEDULER_ADDRESS")
@@ -84,6 +85,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true")
         return value
+
+    @field_validator("prefect_ui_url")
+    @classmethod
+    def _ui_follows_port(cls, value: str, info: ValidationInfo) -> str:
+        """Unset, the Prefect UI is the local server's on PREFECT_SERVER_PORT."""
+        return value or f"http://127.0.0.1:{info.data.get('prefect_server_port', 4200)}"
 
     @property
     def params_file(self) -> Path:

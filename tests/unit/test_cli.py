@@ -98,6 +98,10 @@ def test_flow_and_run_offer_json_and_quiet() -> None:
     assert "--json" in flow.output and "--quiet" in flow.output
     run = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert "--quiet" in run.output
+    simulate = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "200"})
+    assert "--quiet" in simulate.output
+    ui = CliRunner().invoke(app, ["ui", "--help"], env={"COLUMNS": "200"})
+    assert ui.exit_code == 0 and "--port" in ui.output
 
 
 def test_make_ui_takes_its_port_from_the_environment() -> None:

@@ -110,3 +110,12 @@ def test_env_example_lists_every_variable() -> None:
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
     assert set(ENV_NAMES) <= listed, sorted(set(ENV_NAMES) - listed)
     assert len(ENV_NAMES) == len(Settings.model_fields)
+
+
+def test_the_prefect_ui_follows_the_server_port_unless_set(bare_env: pytest.MonkeyPatch) -> None:
+    """Changing PREFECT_SERVER_PORT moves the UI links with it; PREFECT_UI_URL still wins."""
+    assert get_settings().prefect_ui_url == "http://127.0.0.1:4200"
+    bare_env.setenv("PREFECT_SERVER_PORT", "4321")
+    assert get_settings().prefect_ui_url == "http://127.0.0.1:4321"
+    bare_env.setenv("PREFECT_UI_URL", "http://prefect.internal:8080")
+    assert get_settings().prefect_ui_url == "http://prefect.internal:8080"

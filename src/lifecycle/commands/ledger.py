@@ -15,6 +15,7 @@ import typer
 
 from lifecycle.ledger import estimate as est
 from lifecycle.ledger import report as rep
+from lifecycle.ledger.allocate import allocate_platform as share_platform
 from lifecycle.ledger.forecast import Forecast, forecast
 from lifecycle.ledger.pricing import LedgerError
 from lifecycle.ledger.queries import reconcile_crashed, reprice_all
@@ -115,6 +116,14 @@ def report(
     fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
     output: Annotated[Path | None, typer.Option(help="Write the export to this file.")] = None,
     url: UrlOpt = None,
+    allocate_platform: Annotated[
+        bool,
+        typer.Option(
+            "--allocate-platform",
+            help="Share the platform's cost (servers, worker, UI) among the runs it served, "
+            "pro rata by wall time.",
+        ),
+    ] = False,
 ) -> None:
     """Entries and totals: by phase, by flow, per model version, per 1,000 predictions."""
     reconcile_crashed(url)
@@ -127,6 +136,8 @@ def report(
         kind=kind,
     )
     summary = rep.summarize(filters, url)
+    if allocate_platform:
+        summary.platform_allocation = share_platform(filters, url).to_dict()
     if fmt is Format.table:
         rep.render(rep.entry_rows(filters, url, limit), summary)
     elif fmt is Format.csv:

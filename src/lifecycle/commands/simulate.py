@@ -41,6 +41,9 @@ def simulate(
     timeout: Annotated[
         float, typer.Option("--retrain-timeout", help="seconds to wait for one retrain run")
     ] = 900.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="no progress bar (none either when piped or CI)")
+    ] = False,
     params_file: Annotated[
         Path | None,
         typer.Option(
@@ -71,7 +74,7 @@ def simulate(
 
         result = run(
             params, Paths.from_env(), plan, service_url=service_url, retrain_timeout=timeout,
-            on_month=show,
+            on_month=show, quiet=quiet,
         )  # fmt: skip
     except (SimulationError, ConfigError) as err:
         if seen:

@@ -94,16 +94,47 @@ def _groups(url: str | None) -> list[Any]:
         )  # fmt: skip
 
 
-def _costliest(url: str | None, f: Filters, since: str | None) -> list[dict[str, Any]]:
-    """The costliest runs the filters keep, with wall, CPU and links; no $0.00 rows."""
+def _rollups(url: str | None) -> dict[str, tuple[int, float, float, float]]:
+    """Per run that has sub-runs: (sub-runs, USD, CPU s, wall s) of its whole tree, itself
+    included (rows hold their own part, so the tree's sum counts each second once)."""
     from sqlalchemy import select
 
     _, t, _ = tables()
+    cols = (t.c.key, t.c.parent_key, t.c.total_usd, t.c.cpu_seconds, t.c.wall_seconds)
+    with get_engine(url).connect() as conn:
+        kids = conn.execute(select(*cols).where(t.c.parent_key.is_not(None))).all()
+        parents = {str(k.parent_key) for k in kids}
+        tops = conn.execute(select(*cols).where(t.c.key.in_(parents))).all() if parents else []
+    own = {str(r.key): (float(r.total_usd), float(r.cpu_seconds), float(r.wall_seconds))
+           for r in [*kids, *tops]}  # fmt: skip
+    children: dict[str, list[str]] = {}
+    for k in kids:
+        children.setdefault(str(k.parent_key), []).append(str(k.key))
+
+    def tree(key: str, depth: int = 0) -> tuple[int, float, float, float]:
+        usd, cpu, wall = own.get(key, (0.0, 0.0, 0.0))
+        n = 0
+        for child in children.get(key, []) if depth < 20 else []:
+            cn, cu, cc, cw = tree(child, depth + 1)
+            n, usd, cpu, wall = n + 1 + cn, usd + cu, cpu + cc, wall + cw
+        return n, usd, cpu, wall
+
+    return {key: tree(key) for key in parents if key in own}
+
+
+def _costliest(url: str | None, f: Filters, since: str | None) -> list[dict[str, Any]]:
+    """The costliest runs the filters keep, with wall, CPU and links; no $0.00 rows. A run with
+    sub-runs (the parent `lifecycle` flow) ranks and shows by its whole tree's cost."""
+    from sqlalchemy import or_, select
+
+    _, t, _ = tables()
+    rollups = _rollups(url)
+    whole = sorted(rollups, key=lambda k: -rollups[k][1])[:TOP_RUNS]
     query = select(
         t.c.key, t.c.kind, t.c.name, t.c.phase, t.c.status, t.c.started_at, t.c.wall_seconds,
         t.c.cpu_seconds, t.c.compute_usd, t.c.staff_usd, t.c.total_usd,
         t.c.prefect_flow_run_id, t.c.mlflow_run_id, t.c.model_version,
-    ).where(t.c.total_usd >= MIN_USD)  # fmt: skip
+    ).where(or_(t.c.total_usd >= MIN_USD, t.c.key.in_(whole)))  # fmt: skip
     if since:
         query = query.where(t.c.month >= since)
     for column, value in ((t.c.phase, f.phase), (t.c.name, f.flow),
@@ -111,18 +142,31 @@ def _costliest(url: str | None, f: Filters, since: str | None) -> list[dict[str,
         if value:
             query = query.where(column == value)
     with get_engine(url).connect() as conn:
-        rows = conn.execute(query.order_by(t.c.total_usd.desc()).limit(TOP_RUNS)).all()
-    return [
-        {
-            "key": r.key, "kind": r.kind, "name": r.name, "phase": r.phase, "status": r.status,
-            "started_at": r.started_at.strftime("%d %b %Y %H:%M"),
-            "wall_seconds": float(r.wall_seconds), "cpu_seconds": float(r.cpu_seconds),
-            "compute_usd": float(r.compute_usd), "staff_usd": float(r.staff_usd),
-            "total_usd": float(r.total_usd), "model_version": r.model_version,
-            "links": run_links(r.prefect_flow_run_id, r.mlflow_run_id),
-        }
-        for r in rows
-    ]  # fmt: skip
+        top = conn.execute(query.order_by(t.c.total_usd.desc()).limit(TOP_RUNS)).all()
+        extra = conn.execute(query.where(t.c.key.in_(whole))).all() if whole else []
+    seen: dict[str, Any] = {r.key: r for r in [*top, *extra]}
+
+    def cost(r: Any) -> float:
+        return rollups[r.key][1] if r.key in rollups else float(r.total_usd)
+
+    rows = sorted(seen.values(), key=lambda r: -cost(r))[:TOP_RUNS]
+    return [_run_row(r, rollups.get(r.key)) for r in rows if cost(r) >= MIN_USD]
+
+
+def _run_row(r: Any, tree: tuple[int, float, float, float] | None) -> dict[str, Any]:
+    """One costliest-runs row; `rollup` holds the whole tree of a run with sub-runs."""
+    rollup = None
+    if tree is not None:
+        n, usd, cpu, wall = tree
+        rollup = {"runs": n, "total_usd": usd, "cpu_seconds": cpu, "wall_seconds": wall}
+    return {
+        "key": r.key, "kind": r.kind, "name": r.name, "phase": r.phase, "status": r.status,
+        "started_at": r.started_at.strftime("%d %b %Y %H:%M"),
+        "wall_seconds": float(r.wall_seconds), "cpu_seconds": float(r.cpu_seconds),
+        "compute_usd": float(r.compute_usd), "staff_usd": float(r.staff_usd),
+        "total_usd": float(r.total_usd), "model_version": r.model_version,
+        "links": run_links(r.prefect_flow_run_id, r.mlflow_run_id), "rollup": rollup,
+    }  # fmt: skip
 
 
 def _add(table: dict[str, dict[str, float]], row: str, col: str, usd: float) -> None:

@@ -91,11 +91,31 @@ def record_platform_process(
                 cpu += k.user + k.system + k.children_user + k.children_system
     except psutil.Error:
         return None
+    start = datetime.fromtimestamp(created, UTC)
+    return record_platform(
+        what, pid, start, datetime.now(UTC), cpu, peak, phase=phase, params=params, url=url
+    )
+
+
+def record_platform(
+    what: str,
+    pid: int,
+    started_at: datetime,
+    ended_at: datetime,
+    cpu_seconds: float,
+    peak_memory_bytes: int,
+    *,
+    phase: str = "development",
+    params: Params | None = None,
+    url: str | None = None,
+) -> LedgerEntry:
+    """One platform entry for a process's life (its key: what, pid and start, so re-recording
+    the same process updates it)."""
     if params is None:
         params = load_params()
-    start, end = datetime.fromtimestamp(created, UTC), datetime.now(UTC)
+    start = started_at.astimezone(UTC)
     run = MeteredRun(
-        key=f"platform:{what}:{pid}:{int(created)}",
+        key=f"platform:{what}:{pid}:{int(start.timestamp())}",
         kind="job",
         name=f"{PLATFORM_PREFIX}{what}",
         phase=phase,
@@ -104,9 +124,11 @@ def record_platform_process(
         note="platform: a long-running process the project started, shared by the runs it served",
     )
     usage = Usage(
-        wall_seconds=(end - start).total_seconds(), cpu_seconds=cpu, peak_memory_bytes=peak
+        wall_seconds=max((ended_at - start).total_seconds(), 0.0),
+        cpu_seconds=cpu_seconds,
+        peak_memory_bytes=peak_memory_bytes,
     )
-    entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
+    entry = build_entry(run, status="succeeded", started_at=start, ended_at=ended_at, usage=usage)
     return write_entry(entry, url)
 
 

@@ -126,6 +126,8 @@ class Summary:
     all_in_usd_per_1k_predictions: float | None = None
     drift_retrains: list[DriftRetrain] = field(default_factory=list)
     platform: Totals = field(default_factory=Totals)  # long-running servers, shown apart
+    # with --allocate-platform: the platform's USD shared out among the runs it served
+    platform_allocation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -304,6 +306,8 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
             f"Platform (servers the project started, included above): ${plat.total_usd:.4f}, "
             f"CPU {plat.cpu_seconds:.1f} s over {plat.wall_seconds / 3600:.2f} h"
         )
+    if summary.platform_allocation is not None:
+        _render_allocation(screen, summary)
     if summary.predictions:
         screen.print(
             f"Predictions served: {summary.predictions}; serving cost per 1,000: "
@@ -312,3 +316,22 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
         )
     for d in summary.drift_retrains:
         screen.print(f"Drift-triggered {d.name} at {d.started_at}: ${d.total_usd:.2f}")
+
+
+def _render_allocation(screen: Console, summary: Summary) -> None:
+    """Each flow's own cost beside its platform share (pro rata by wall time)."""
+    from rich.table import Table
+
+    alloc = summary.platform_allocation or {}
+    t = Table(title="Platform allocated to the runs it served (pro rata by wall time)")
+    for col in ("", "own $", "platform $", "with platform $"):
+        t.add_column(col, justify="right" if col else "left")
+    for name, part in sorted(alloc.get("by_name", {}).items(), key=lambda kv: -kv[1]):
+        own = summary.by_name.get(name, Totals()).total_usd
+        t.add_row(name, f"{own:.4f}", f"{part:.4f}", f"{own + part:.4f}")
+    screen.print(t)
+    screen.print(
+        f"Platform ${alloc.get('platform_usd', 0.0):.4f}: allocated "
+        f"${alloc.get('allocated_usd', 0.0):.4f}, unallocated (no run served) "
+        f"${alloc.get('unallocated_usd', 0.0):.4f}"
+    )

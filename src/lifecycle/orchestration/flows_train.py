@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from lifecycle.config import Params
+from lifecycle.orchestration import progress
 from lifecycle.orchestration.artifacts import publish_evaluation
 from lifecycle.orchestration.results import FitOutcome, TrainFlowResult
 from lifecycle.orchestration.runner import fit_runner
@@ -30,7 +31,7 @@ STAGES = ("train", "evaluate")
 def fit_candidates_flow(params: Params, paths: Paths, ctx: TrainContext) -> tuple[FitOutcome, ...]:
     """One task per candidate, in parallel on the flow's task runner (Dask by default)."""
     futures = [fit_task.submit(c, params, paths, ctx) for c in params.train.candidates]
-    return tuple(f.result() for f in futures)
+    return tuple(progress.candidates(futures, [c.name for c in params.train.candidates]))
 
 
 def fit_candidates(params: Params, paths: Paths, ctx: TrainContext) -> tuple[FitOutcome, ...]:

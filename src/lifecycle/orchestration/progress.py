@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,17 @@ def steps(title: str, total: int | None = None, quiet: bool = False) -> Iterator
             yield bar
         finally:
             _current.remove(bar)
+
+
+def candidates(futures: Sequence[Any], names: Sequence[str]) -> list[Any]:
+    """The futures' results in order, the bar naming "candidate k of N" as each is in (a
+    failure raises at once: the flow ends the siblings' MLflow runs)."""
+    bar, total, out = current(), len(futures), []
+    for k, (future, name) in enumerate(zip(futures, names, strict=True), start=1):
+        bar.show(f"train: candidate {k} of {total} ({name}) fitting")
+        out.append(future.result())
+    bar.show(f"train: {total} of {total} candidates fitted")
+    return out
 
 
 @contextmanager

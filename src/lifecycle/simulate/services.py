@@ -1,17 +1,20 @@
-"""What runs beside the loop: the Prefect API, the service and a retrain worker, stopped after."""
+"""What runs beside the loop: the Prefect API, the service and a retrain worker, stopped after
+and each priced as a platform entry (the kernel's CPU figures, less what their own rows hold)."""
 
 from __future__ import annotations
 
+import logging
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from lifecycle.config import Params
+from lifecycle.ledger.platform import Reaped, record_reaped, stop_and_reap
 from lifecycle.orchestration import server
 from lifecycle.orchestration.deploy import deploy_one, ensure_pool, specs
 from lifecycle.paths import Paths
@@ -20,6 +23,7 @@ from lifecycle.simulate.plan import SimulationError
 from lifecycle.system import free_port
 
 HOST = "127.0.0.1"
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -45,11 +49,23 @@ def _drain_prefect() -> None:
     APILogWorker.drain_all(timeout=10)
 
 
+@dataclass(frozen=True)
+class Metering:
+    """How a background process is priced when it stops: a platform entry named `what`;
+    children_counted: its children write rows of their own (a worker's flow runs);
+    serving: its serving periods already hold part of its CPU (the service)."""
+
+    what: str
+    children_counted: bool = False
+    serving: bool = False
+
+
 @contextmanager
 def background(
-    cmd: Sequence[str], log: Path, env: dict[str, str], cwd: Path
+    cmd: Sequence[str], log: Path, env: dict[str, str], cwd: Path, meter: Metering | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A process in its own group, stopped (the whole group) when the block ends."""
+    """A process in its own group, stopped (the whole group) when the block ends; with a
+    Metering, recorded as a platform entry from the kernel's figures as it is reaped."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -59,19 +75,19 @@ def background(
     try:
         yield proc
     finally:
-        _stop(proc)
+        reaped = stop_and_reap(proc)
+        if reaped is not None and meter is not None:
+            _record(meter, reaped)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group (graceful: the service flushes its log and ledger), then KILL."""
+def _record(meter: Metering, reaped: Reaped) -> None:
+    """The platform entry of a stopped process; the ledger never fails the simulation's end."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=40)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        record_reaped(
+            meter.what, reaped, children_counted=meter.children_counted, serving=meter.serving
+        )
+    except Exception as err:
+        log.warning("could not record %s (pid %s) in the ledger: %s", meter.what, reaped.pid, err)
 
 
 @contextmanager
@@ -85,7 +101,7 @@ def service(paths: Paths, timeout: float = 240.0) -> Iterator[str]:
     cmd = [sys.executable, "-m", "uvicorn", "lifecycle.serve.app:app_from_env", "--factory",
            "--host", HOST, "--port", str(port), "--log-level", "warning"]  # fmt: skip
     env = {"LIFECYCLE_HOME": str(paths.root)}
-    with background(cmd, log, env, paths.root) as proc:
+    with background(cmd, log, env, paths.root, Metering("service", serving=True)) as proc:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -117,5 +133,6 @@ def retrain_worker(params: Params, paths: Paths, api_url: str) -> Iterator[str]:
     cmd = [str(prefect), "worker", "start", "--pool", pool, "--type", "process"]
     env = {"PREFECT_API_URL": api_url, "PREFECT_WORKER_QUERY_SECONDS": "2",
            "LIFECYCLE_HOME": str(paths.root)}  # fmt: skip
-    with background(cmd, paths.data / "simulation" / "worker.log", env, paths.root):
+    worker_log, meter = paths.data / "simulation" / "worker.log", Metering("worker", True)
+    with background(cmd, worker_log, env, paths.root, meter):
         yield deployment_id

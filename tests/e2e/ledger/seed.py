@@ -34,6 +34,8 @@ def seeded_entries(params: Params, n: int, seed: int = 1) -> list[LedgerEntry]:
         if name == "retrain":
             run.charge("retrain_review")
         start = now - timedelta(days=rng.uniform(0, 180))
+        if i == 0:  # this month always has a run, even in its first minutes
+            start = now
         wall = rng.uniform(5, 900)
         usage = Usage(wall, wall * rng.uniform(0.2, 1.8), rng.randint(10**8, 6 * 10**9))
         out.append(

@@ -82,7 +82,9 @@ def test_a_crash_in_the_middle_of_training_moves_no_alias(
     assert after_runs >= runs  # the good candidate may have logged its run before the crash
     entry = next(e for e in ledger_entries(root) if e.name == "train" and e.status == "failed")
     assert "C" in (entry.error or "")
-    assert _runs_by_status(root).get("RUNNING", []) == []  # no sibling left running
+    statuses = _runs_by_status(root)
+    assert statuses.get("RUNNING", []) == []  # no sibling left running
+    assert statuses.get("FAILED", []) == ["broken"]  # the candidate that raised ended FAILED
 
 
 def _runs_by_status(root: Path) -> dict[str, list[str]]:

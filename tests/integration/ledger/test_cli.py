@@ -161,6 +161,27 @@ def test_report_totals_carry_cpu_and_wall_each_run_once(project: Path) -> None:
     assert maintenance["cpu_seconds"] == pytest.approx(600.0)
 
 
+def test_report_allocates_the_platform_beside_its_own_totals(project: Path) -> None:
+    """--allocate-platform: the JSON summary keeps the platform apart and carries its shares."""
+    from lifecycle.ledger.record import record_platform
+
+    _seed()
+    start = datetime(2024, 3, 1, 8, tzinfo=UTC)
+    server = record_platform("prefect-server", 4242, start, start + timedelta(days=6), 60.0, 2**28)
+    plain = _report_json()["summary"]
+    assert plain["platform_allocation"] is None
+    summary = _report_json("--allocate-platform")["summary"]
+    assert summary["totals"] == plain["totals"]  # allocation moves cost, never adds it
+    assert summary["platform"]["total_usd"] == pytest.approx(server.total_usd)
+    alloc = summary["platform_allocation"]
+    # three flows of 600 s each share the server; serving and hours take none
+    assert alloc["by_name"] == pytest.approx({n: server.total_usd / 3 for n in
+                                              ("train", "monitor", "retrain")})  # fmt: skip
+    assert alloc["allocated_usd"] == pytest.approx(server.total_usd)
+    table = _ledger("report", "--allocate-platform")
+    assert table.exit_code == 0 and "unallocated (no run served) $0.0000" in table.stdout
+
+
 def test_report_table_prints_entries_and_totals(project: Path) -> None:
     """The default table names the flows and the per-1,000 figure."""
     _seed()

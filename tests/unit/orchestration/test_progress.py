@@ -72,3 +72,39 @@ def test_no_bar_when_stderr_is_not_a_terminal() -> None:
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "off"
     assert done.stderr == ""
+
+
+class _Done:
+    """A finished future: its result, or the error it raises."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def result(self) -> object:
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+def test_candidates_are_counted_k_of_n_on_the_bar() -> None:
+    """Each candidate is named "candidate k of N" while its result is awaited; order is kept."""
+    from lifecycle.orchestration import progress
+
+    shown: list[str] = []
+
+    class Recorder(progress.Steps):
+        def show(self, description: str) -> None:
+            shown.append(description)
+
+    progress._current.append(Recorder(None, None))
+    try:
+        out = progress.candidates([_Done(1), _Done(2)], ["logreg", "forest"])
+        with pytest.raises(ValueError, match="C"):
+            progress.candidates([_Done(ValueError("C must be > 0"))], ["broken"])
+    finally:
+        progress._current.pop()
+    assert out == [1, 2]
+    assert shown[:3] == ["train: candidate 1 of 2 (logreg) fitting",
+                         "train: candidate 2 of 2 (forest) fitting",
+                         "train: 2 of 2 candidates fitted"]  # fmt: skip
+    assert shown[3] == "train: candidate 1 of 1 (broken) fitting"
