@@ -22,6 +22,11 @@ def run_id() -> str:
     return str(flow_run.get_id())
 
 
+def is_subflow() -> bool:
+    """Whether the current flow run was started by another flow run."""
+    return flow_run.get_parent_flow_run_id() is not None
+
+
 def tag_run(*tags: str) -> None:
     """Add tags to the current flow run (stage, trigger, model version), keeping its others."""
     with get_client(sync_client=True) as client:
