@@ -29,7 +29,7 @@ from lifecycle.ledger.meter import MeteredRun, metered
 from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.crashed import reap_quietly
 from lifecycle.orchestration.results import Cost
-from lifecycle.orchestration.runtime import is_subflow, run_id, setup, tag_run
+from lifecycle.orchestration.runtime import is_subflow, pinned_threads, run_id, setup, tag_run
 from lifecycle.paths import Paths
 
 PRICING_SECTIONS = ("prices", "resources", "staffing")
@@ -113,7 +113,10 @@ def stage_run(name: str, phase: str, trigger: str, params_file: str | None) -> I
     if not is_subflow():
         reap_quietly()
     stage = Stage(name, phase, trigger, params, paths)
-    with metered("flow", name, phase, trigger, links, params=params, paths=paths) as run:
+    with (
+        pinned_threads(),
+        metered("flow", name, phase, trigger, links, params=params, paths=paths) as run,
+    ):
         stage.run = run
         if broken is not None:
             raise broken
