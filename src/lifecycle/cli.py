@@ -249,15 +249,22 @@ def evaluate(
 
 
 @app.command()
-def rollback(params: ParamsOpt = None) -> None:
-    """Restore @previous as champion in one step."""
+def rollback(
+    params: ParamsOpt = None,
+    steps: Annotated[int, typer.Option(min=1, help="champions to go back")] = 1,
+    to_version: Annotated[str | None, typer.Option(help="go back to this earlier champion")] = None,
+) -> None:
+    """Go back through the champion's alias history (one step, N steps or to a version)."""
     from lifecycle import registry
 
     def link(run: Any, move: Any) -> None:
         run.link(model_version=move.champion)
         _charge(run, "rollback")
 
-    move = _stage("rollback", params, lambda p, d: registry.rollback(d, p.mlflow.model_name), link)
+    def work(p: Any, d: Any) -> Any:
+        return registry.rollback(d, p.mlflow.model_name, steps=steps, to_version=to_version)
+
+    move = _stage("rollback", params, work, link)
     typer.echo(f"champion is v{move.champion} again (v{move.previous} demoted)")
 
 

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING
 from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
 from lifecycle.ledger.meter import metered
 from lifecycle.ledger.pricing import LedgerError
-from lifecycle.registry import RegistryError, client, version_by_alias
+from lifecycle.registry import (
+    RegistryError,
+    client,
+    record_move,
+    record_override,
+    rollback_block,
+    version_by_alias,
+)
 from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
@@ -92,20 +99,24 @@ def version_in(params: Params, paths: Paths, env: str) -> str | None:
 
 
 def _move(c: MlflowClient, name: str, target: EnvironmentSpec, version: str) -> str | None:
-    """Point the alias at version, keeping the old one under previous_alias (crash-safe order)."""
-    from mlflow.exceptions import MlflowException
+    """Point the alias at version, keeping the old one under previous_alias and in its history."""
+    return record_move(c, name, target.alias, version, target.previous_alias)
 
-    try:
-        old: str | None = str(c.get_model_version_by_alias(name, target.alias).version)
-    except MlflowException:
-        old = None
-    if old == version:
-        return None
-    # previous first: a crash between the two calls leaves previous == current, never a gap
-    if old is not None and target.previous_alias:
-        c.set_registered_model_alias(name, target.previous_alias, old)
-    c.set_registered_model_alias(name, target.alias, version)
-    return old
+
+def _check_rollback(
+    c: MlflowClient, name: str, version: str, override: str | None, by: str
+) -> None:
+    """Refuse a rolled-back version unless an override with a reason is given (and record it)."""
+    block = rollback_block(c.get_model_version(name, version).tags)
+    if block is None:
+        return
+    if override is None or not override.strip():
+        raise ReleaseError(
+            f"v{version} may not be released again: {block}; to release it anyway, give the "
+            "reason: --override-rollback '<why it is safe now>'"
+        )
+    record_override(c, name, version, override, by)
+    log.warning("v%s released again despite its rollback, by %s: %s", version, by, override)
 
 
 def _check_gates(c: MlflowClient, name: str, version: str) -> None:
@@ -121,8 +132,10 @@ def _check_gates(c: MlflowClient, name: str, version: str) -> None:
         )
 
 
-def promote_staging(params: Params, paths: Paths, version: str) -> str | None:
-    """Put a version on staging (its gates must have passed); returns what staging held."""
+def promote_staging(
+    params: Params, paths: Paths, version: str, *, override: str | None = None, by: str = "cli"
+) -> str | None:
+    """Put a version on staging (its gates passed, not rolled back unless overridden)."""
     from mlflow.exceptions import MlflowException
 
     c = client(paths)
@@ -132,6 +145,7 @@ def promote_staging(params: Params, paths: Paths, version: str) -> str | None:
     except MlflowException:
         raise RegistryError(f"model {name!r} has no version {version}") from None
     _check_gates(c, name, version)
+    _check_rollback(c, name, version, override, by)
     old = _move(c, name, params.release.staging, version)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     c.set_model_version_tag(name, version, "staged_at", now)
@@ -148,8 +162,12 @@ def approve(
     phase: str = "deployment",
     trigger: str = "manual",
     charge: bool = True,
+    override: str | None = None,
 ) -> Approval:
-    """Approve the staged version for production: record who and when, move the alias, charge."""
+    """Approve the staged version for production: record who and when, move the alias, charge.
+
+    A version rolled back before needs `override` (the reason), recorded with the approver.
+    """
     who = " ".join(by.split())
     if not who:
         raise ReleaseError("an approval needs the approver's name (--by)")
@@ -158,6 +176,7 @@ def approve(
         where = f"staging holds v{staged}" if staged else "staging is empty"
         raise ReleaseError(f"v{version} is not on staging ({where}); only a staged version "
                            "may be approved for production")  # fmt: skip
+    _check_rollback(client(paths), params.mlflow.model_name, str(version), override, who)
     if not charge:
         return _record_approval(params, paths, str(version), who, note, None)
     with metered(

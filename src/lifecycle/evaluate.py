@@ -121,13 +121,26 @@ def decide(
     boot = paired_bootstrap(y, champion_scores, challenger_scores, params)
     figures = (
         f"{spec.metric} gain {boot.mean_gain:+.4g} (lower bound {boot.lower:+.4g} at "
-        f"{spec.confidence:.0%}, margin {spec.margin:+.4g})"
+        f"{spec.confidence:.0%}, margin {spec.margin:+.4g}){closeness(boot, spec.margin)}"
     )
     if boot.lower > spec.margin:
         return made(True, f"challenger v{challenger_version} beats champion "
                     f"v{champion_version}: {figures}", champ, boot)  # fmt: skip
     return made(False, f"challenger v{challenger_version} does not beat champion "
                 f"v{champion_version} for sure: {figures}", champ, boot)  # fmt: skip
+
+
+CLOSE_SHARE = 0.1  # a lower bound this share of the interval's width from the margin is close
+
+
+def closeness(boot: Bootstrap, margin: float) -> str:
+    """How far the decision was from going the other way; flagged when it was close."""
+    gap = boot.lower - margin
+    width = max(boot.upper - boot.lower, 1e-12)
+    side = "above" if gap > 0 else "at or below"
+    close = abs(gap) < CLOSE_SHARE * width
+    flag = f"; a close call: within {CLOSE_SHARE:.0%} of the interval's width" if close else ""
+    return f"; the lower bound is {abs(gap):.4g} {side} the margin{flag}"
 
 
 def score(params: Params, paths: Paths, version: str, frame: Any) -> np.ndarray:

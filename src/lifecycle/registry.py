@@ -1,8 +1,18 @@
-"""The MLflow store and the registry aliases champion / challenger / previous."""
+"""The MLflow store and the registry aliases champion / challenger / previous.
+
+Every move of a serving alias is kept in a stack on the registered model (tag
+`alias_history.<alias>`, a JSON list of versions, the current one last): a promotion pushes, a
+rollback pops one or more steps, and `@previous` always names the version one step back. A
+rolled-back version is tagged `rolled_back` and `rolled_back_at`; releasing it again needs an
+explicit override with a reason (`rollback_override`, `rollback_override_at`), checked by
+`rollback_block`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lifecycle.paths import Paths
@@ -15,6 +25,10 @@ if TYPE_CHECKING:
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS = "previous"
+HISTORY_TAG = "alias_history.{alias}"
+HISTORY_KEEP = 100
+ROLLED_BACK, ROLLED_BACK_AT = "rolled_back", "rolled_back_at"
+OVERRIDE, OVERRIDE_AT = "rollback_override", "rollback_override_at"
 
 
 class RegistryError(RuntimeError):
@@ -98,31 +112,158 @@ def set_challenger(paths: Paths, model_name: str, version: str) -> None:
     client(paths).set_registered_model_alias(model_name, CHALLENGER, version)
 
 
+def now_iso() -> str:
+    """A UTC timestamp precise enough to order a rollback and its override."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def alias_history(c: MlflowClient, model_name: str, alias: str) -> list[str]:
+    """The alias's stack of versions, oldest first (empty when never recorded)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        raw = c.get_registered_model(model_name).tags.get(HISTORY_TAG.format(alias=alias))
+    except MlflowException:
+        return []
+    try:
+        found = json.loads(raw) if raw else []
+    except json.JSONDecodeError:
+        return []
+    return [str(v) for v in found] if isinstance(found, list) else []
+
+
+def _write_history(c: MlflowClient, model_name: str, alias: str, stack: list[str]) -> None:
+    """Store the stack (the newest HISTORY_KEEP entries)."""
+    value = json.dumps(stack[-HISTORY_KEEP:])
+    c.set_registered_model_tag(model_name, HISTORY_TAG.format(alias=alias), value)
+
+
+def _current_stack(
+    c: MlflowClient, model_name: str, alias: str, previous_alias: str | None
+) -> list[str]:
+    """The recorded stack, completed with the aliases when they moved without it (older stores)."""
+    now = _alias_version(c, model_name, alias)
+    if now is None:
+        return []  # never set (or removed by hand): the history starts again
+    stack = alias_history(c, model_name, alias)
+    if stack and stack[-1] == now:
+        return stack
+    prev = _alias_version(c, model_name, previous_alias) if previous_alias else None
+    if prev is not None and prev != now and (not stack or stack[-1] != prev):
+        stack.append(prev)
+    return [*stack, now]
+
+
+def _alias_version(c: MlflowClient, model_name: str, alias: str) -> str | None:
+    """The version number an alias points at, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(c.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def record_move(
+    c: MlflowClient, model_name: str, alias: str, version: str, previous_alias: str | None
+) -> str | None:
+    """Point alias at version, keeping the old one as previous_alias and in the alias's stack.
+
+    Order for a crash: the stack, then previous, then the alias; a crash leaves the stack one
+    ahead (completed or corrected at the next move) and previous == alias, never a gap.
+    Returns the version the alias held before (None: it was unset or already there).
+    """
+    stack = _current_stack(c, model_name, alias, previous_alias)
+    old = stack[-1] if stack else None
+    if old == str(version):
+        return None
+    _write_history(c, model_name, alias, [*stack, str(version)])
+    if old is not None and previous_alias:
+        c.set_registered_model_alias(model_name, previous_alias, old)
+    c.set_registered_model_alias(model_name, alias, str(version))
+    return old
+
+
 def promote(paths: Paths, model_name: str, version: str) -> AliasMove:
-    """Make `version` champion, keeping the old champion as previous (one-step rollback)."""
-    c = client(paths)
-    old = version_by_alias(paths, model_name, CHAMPION)
-    if old is not None and str(old.version) == str(version):
-        return AliasMove(model_name, str(version), None)
-    # previous first: a crash between the two calls leaves previous == champion, never a gap
-    if old is not None:
-        c.set_registered_model_alias(model_name, PREVIOUS, str(old.version))
-    c.set_registered_model_alias(model_name, CHAMPION, str(version))
-    return AliasMove(model_name, str(version), str(old.version) if old is not None else None)
+    """Make `version` champion, keeping the old champion as previous and in the history."""
+    old = record_move(client(paths), model_name, CHAMPION, str(version), PREVIOUS)
+    return AliasMove(model_name, str(version), old)
 
 
-def rollback(paths: Paths, model_name: str) -> AliasMove:
-    """Restore @previous as champion in one step and mark the demoted version."""
+def rollback(
+    paths: Paths,
+    model_name: str,
+    steps: int = 1,
+    to_version: str | None = None,
+    alias: str = CHAMPION,
+    previous_alias: str | None = PREVIOUS,
+) -> AliasMove:
+    """Go back `steps` champions (or to `to_version`) through the alias history; mark the demoted.
+
+    The versions popped off the stack are left as they were, except the demoted champion, which
+    is tagged `rolled_back` so that it is not released again without an explicit override.
+    """
     c = client(paths)
-    previous = version_by_alias(paths, model_name, PREVIOUS)
-    if previous is None:
-        raise RegistryError(f"model {model_name!r} has no @previous version to roll back to")
-    demoted = version_by_alias(paths, model_name, CHAMPION)
-    c.set_registered_model_alias(model_name, CHAMPION, str(previous.version))
-    c.delete_registered_model_alias(model_name, PREVIOUS)
-    if demoted is not None:
-        c.set_model_version_tag(model_name, str(demoted.version), "rolled_back", "true")
-    return AliasMove(model_name, str(previous.version), str(demoted.version) if demoted else None)
+    stack = _current_stack(c, model_name, alias, previous_alias)
+    shown = ", ".join(f"v{v}" for v in stack) or "empty"
+    if to_version is not None:
+        earlier = stack[:-1]
+        if str(to_version) not in earlier:
+            raise RegistryError(
+                f"model {model_name!r}: v{to_version} was not an earlier @{alias} "
+                f"(alias history: {shown})"
+            )
+        steps = len(stack) - 1 - max(i for i, v in enumerate(earlier) if v == str(to_version))
+    if steps < 1:
+        raise RegistryError(f"rollback steps = {steps}: must be 1 or more")
+    if len(stack) <= steps:
+        if len(stack) <= 1:
+            raise RegistryError(
+                f"model {model_name!r} has no @{previous_alias or 'previous'} version to roll back "
+                f"to (alias history: {shown})"
+            )
+        raise RegistryError(
+            f"model {model_name!r}: cannot go back {steps} step(s), the alias history holds "
+            f"{len(stack) - 1} earlier version(s) ({shown})"
+        )
+    demoted, kept = stack[-1], stack[:-steps]
+    target = kept[-1]
+    _write_history(c, model_name, alias, kept)
+    c.set_registered_model_alias(model_name, alias, target)
+    if previous_alias:
+        if len(kept) > 1:
+            c.set_registered_model_alias(model_name, previous_alias, kept[-2])
+        else:
+            c.delete_registered_model_alias(model_name, previous_alias)
+    for key, value in {
+        ROLLED_BACK: "true",
+        ROLLED_BACK_AT: now_iso(),
+        "rolled_back_to": target,
+    }.items():
+        c.set_model_version_tag(model_name, demoted, key, value)
+    return AliasMove(model_name, target, demoted)
+
+
+def rollback_block(tags: dict[str, str]) -> str | None:
+    """Why a version may not be released again (rolled back, no later override), or None."""
+    if tags.get(ROLLED_BACK) != "true":
+        return None
+    at = tags.get(ROLLED_BACK_AT, "")
+    override_at = tags.get(OVERRIDE_AT)
+    if override_at and override_at > at:
+        return None
+    when = f" at {at}" if at else ""
+    back = f" (champion went back to v{tags['rolled_back_to']})" if "rolled_back_to" in tags else ""
+    return f"it was rolled back{when}{back}"
+
+
+def record_override(c: MlflowClient, model_name: str, version: str, reason: str, by: str) -> None:
+    """Record an explicit override of a rollback on the version: who, why and when."""
+    why = " ".join(reason.split())
+    if not why:
+        raise RegistryError("an override of a rollback needs a reason")
+    c.set_model_version_tag(model_name, version, OVERRIDE, f"{by}: {why}"[:4000])
+    c.set_model_version_tag(model_name, version, OVERRIDE_AT, now_iso())
 
 
 def model_uri(model_name: str, alias: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from lifecycle.features import split
 from lifecycle.ledger.forecast import budget_guard as ledger_budget_guard
 from lifecycle.ledger.meter import MeteredRun
 from lifecycle.ledger.record import log_hours
-from lifecycle.predictions import labelled
+from lifecycle.predictions import feedback_dir, join_outcomes, predictions_dir, read_lines
 from lifecycle.validate import ValidationFailedError, validate_frame
 
 if TYPE_CHECKING:
@@ -166,17 +167,60 @@ class TrainingData:
     note: str
 
 
+ORDER = ("time", "request_id", "record")  # the window's order: served time, then a stable key
+
+
+def complete_log(params: Params, paths: Paths) -> tuple[pd.DataFrame, int]:
+    """The log joined with its outcomes, once every outcome has its prediction line on disk.
+
+    The service writes predictions in groups (every `serving.log_flush_seconds`) and outcomes at
+    once, so a retrain started right after the last outcomes arrive could read a log that lacks
+    the newest predictions: its window would then hold older rows, and the same month could
+    train a different challenger from run to run. An outcome without its prediction line is that
+    gap: wait (at most a few flush intervals) until it closes; what is still missing is counted.
+    """
+    wait = max(5.0, 5 * params.serving.log_flush_seconds)
+    deadline = time.monotonic() + wait
+    while True:
+        preds, outcomes = read_lines(predictions_dir(paths)), read_lines(feedback_dir(paths))
+        missing = outcomes_without_prediction(preds, outcomes)
+        if not missing or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    if missing:
+        log.warning("%d outcome(s) have no prediction line after %.0f s", missing, wait)
+    return join_outcomes(preds, outcomes), missing
+
+
+def outcomes_without_prediction(preds: pd.DataFrame, outcomes: pd.DataFrame) -> int:
+    """How many (request, record) outcomes have no prediction line in the log."""
+    key = ["request_id", "record"]
+    if outcomes.empty or not set(key) <= set(outcomes.columns):
+        return 0
+    wanted = outcomes[key].drop_duplicates()
+    if preds.empty or not set(key) <= set(preds.columns):
+        return len(wanted)
+    found = wanted.merge(preds[key].drop_duplicates(), on=key, how="left", indicator=True)
+    return int((found["_merge"] == "left_only").sum())
+
+
 def labelled_feedback(params: Params, paths: Paths) -> pd.DataFrame:
-    """Served predictions that got an outcome: features, the target, an id, oldest first."""
+    """Served predictions that got an outcome: features, the target, an id, oldest first.
+
+    The order is the served time, ties broken by (request_id, record), so the same log always
+    gives the same rows in the same order (and the same newest window).
+    """
     data = params.data
-    frame = labelled(paths)
+    frame, _ = complete_log(params, paths)
     if frame.empty or "outcome" not in frame.columns:
         return pd.DataFrame(columns=[data.id_column, *data.features, data.target])
-    frame = frame[frame["outcome"].notna()].sort_values(["time", "request_id", "record"])
+    frame = frame[frame["outcome"].notna()].copy()
+    frame["request_id"] = frame["request_id"].astype(str)
+    frame = frame.sort_values(list(ORDER), kind="mergesort")
     out = frame[list(data.features)].copy()
     out[data.target] = frame["outcome"].to_numpy()
     # the log keeps no customer id: (request, record) identifies a served row uniquely
-    ids = frame["request_id"].astype(str) + ":" + frame["record"].astype(str)
+    ids = frame["request_id"] + ":" + frame["record"].astype(str)
     out.insert(0, data.id_column, ids.to_numpy())
     return out.drop_duplicates(data.id_column, keep="last").reset_index(drop=True)
 

@@ -75,6 +75,26 @@ class ValidationFailedError(RuntimeError):
         super().__init__("\n".join(lines))
 
 
+class UnreadableBatchError(ValidationFailedError):
+    """A batch that is not a table at all (empty file, truncated, wrong format): one line."""
+
+    def __init__(self, report: ValidationReport, quarantined: Path, why: str) -> None:
+        """A single line: which file, why it cannot be read, where it is kept."""
+        super().__init__(report, quarantined)
+        self.args = (f"batch {report.batch!r} is not a readable Parquet table ({why}); "
+                     f"kept in quarantine at {quarantined}",)  # fmt: skip
+
+
+def _unreadable(batch_file: Path, err: Exception, paths: Paths) -> UnreadableBatchError:
+    """Quarantine a batch that cannot be read and say why in one line."""
+    size = batch_file.stat().st_size
+    why = "0 bytes" if size == 0 else f"{size} bytes: {str(err).splitlines()[0][:160]}"
+    checked = datetime.now(UTC).isoformat(timespec="seconds")
+    failure = Failure("<file>", "readable Parquet table", None, detail=why)
+    report = ValidationReport(batch_file.stem, False, 0, 1, [failure], checked)
+    return UnreadableBatchError(report, quarantine(batch_file, report, paths), why)
+
+
 def build_expectations(data: DataParams, rules: ValidationParams) -> list[Any]:
     """The suite's expectations, from params alone (no column is named in code)."""
     import great_expectations.expectations as gxe
@@ -220,7 +240,10 @@ def validate_file(batch_file: Path, params: Params, paths: Paths) -> ValidationR
 
     if not batch_file.is_file():
         raise FileNotFoundError(f"batch file {batch_file} does not exist")
-    df = pd.read_parquet(batch_file)
+    try:
+        df = pd.read_parquet(batch_file)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(batch_file, err, paths) from None
     batch = batch_file.stem
     report = validate_frame(df, params, batch)
     if not report.success:

@@ -63,3 +63,13 @@ def test_bootstrap_is_paired_and_seeded(params: Params, data: tuple[np.ndarray, 
     assert a == b and a.lower <= a.mean_gain <= a.upper
     zero = paired_bootstrap(y, good, good, params)
     assert zero.lower == zero.upper == 0.0
+
+
+def test_a_close_decision_says_by_how_much() -> None:
+    from lifecycle.evaluate import Bootstrap, closeness
+
+    near = Bootstrap("profit", 10.0, 0.5, 20.0, 1000, 0.95)
+    said = closeness(near, 0.0)
+    assert said.startswith("; the lower bound is 0.5 above the margin; a close call: within 10%")
+    far = Bootstrap("profit", 30.0, -15.0, 60.0, 1000, 0.95)
+    assert closeness(far, 0.0) == "; the lower bound is 15 at or below the margin"

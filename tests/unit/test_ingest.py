@@ -119,3 +119,16 @@ def test_each_scenario_changes_what_it_says(params: Params, table: pd.DataFrame)
             c1 = np.corrcoef(after[sc.column].astype(float), y1)[0, 1]
             assert np.sign(c0) != np.sign(c1)
             assert after[list(data.features)].equals(batch[list(data.features)])
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [("zero.csv", b""), ("zero.parquet", b""), ("garbage.parquet", b"not a parquet file")],
+)
+def test_unreadable_source_is_one_clear_line(
+    tmp_path: Path, params: Params, name: str, body: bytes
+) -> None:
+    (tmp_path / name).write_bytes(body)
+    expected = r"data\.source: file .*(empty \(0 bytes\)|not a readable)"
+    with pytest.raises(SourceError, match=expected):
+        read_source(_with_source(params, str(tmp_path / name)).data)

@@ -117,3 +117,22 @@ def test_failed_batch_is_quarantined_whole(
     with pytest.raises(ValidationFailedError):
         validate_file(source, params, paths)
     assert len(list(paths.quarantine.glob("month_03*"))) == 2
+
+
+@pytest.mark.parametrize("body", [b"", b"PAR1 truncated"])
+def test_unreadable_batch_is_one_line_and_quarantined(
+    project: Path, params: Params, body: bytes
+) -> None:
+    paths = Paths(project)
+    source = project / "month_04.parquet"
+    source.write_bytes(body)
+    with pytest.raises(ValidationFailedError) as caught:
+        validate_file(source, params, paths)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith("batch 'month_04' is not a readable Parquet table (")
+    assert ("0 bytes" in message) == (not body)
+    where = paths.quarantine / "month_04"
+    assert (where / "month_04.parquet").read_bytes() == body
+    result = json.loads((where / "result.json").read_text())
+    assert result["success"] is False and result["failures"][0]["column"] == "<file>"

@@ -23,6 +23,15 @@ ParamsOpt = Annotated[
 ]
 
 
+OverrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--override-rollback",
+        help="release a version that was rolled back; the reason is recorded on the version",
+    ),
+]
+
+
 def _fail(message: str) -> None:
     """Print a clear error and exit 1."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
@@ -65,6 +74,7 @@ def approve(
     version: Annotated[str, typer.Argument(help="the staged version to approve for production")],
     by: Annotated[str, typer.Option("--by", help="who approves (recorded on the version)")],
     note: Annotated[str | None, typer.Option("--note", help="why, for the record")] = None,
+    override: OverrideOpt = None,
     params_file: ParamsOpt = None,
 ) -> None:
     """Approve the staged version for production: record who and when, move the alias."""
@@ -82,6 +92,7 @@ def approve(
             note=note,
             phase=found.phase or "deployment",
             trigger="ci" if found.ci else "manual",
+            override=override,
         )
     except _errors() as err:
         _fail(str(err))
@@ -94,6 +105,7 @@ def promote_staging(
     version: Annotated[
         str, typer.Argument(help="version number or alias (default: challenger)")
     ] = "challenger",
+    override: OverrideOpt = None,
     params_file: ParamsOpt = None,
 ) -> None:
     """Put a version that passed its gates on staging."""
@@ -103,7 +115,7 @@ def promote_staging(
     params, paths = _setup(params_file)
     try:
         number = _resolve(params, paths, version)
-        old = do_stage(params, paths, number)
+        old = do_stage(params, paths, number, override=override)
     except _errors() as err:
         _fail(str(err))
         return

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from lifecycle.config.base import ConfigError
+from lifecycle.config.estimators import KeyedValueError
 from lifecycle.config.params import Params
 from lifecycle.settings import PARAMS_FILE, get_settings
 
@@ -26,10 +27,14 @@ def _format_errors(err: ValidationError, raw: dict[str, Any], source: Path) -> s
     for e in err.errors():
         path = ".".join(str(p) for p in e["loc"]) or "<root>"
         value: Any = e.get("input", raw)
+        msg = e["msg"]
+        keyed = (e.get("ctx") or {}).get("error")
+        if isinstance(keyed, KeyedValueError):  # a rule broken inside a mapping: name its key
+            path, value, msg = f"{path}.{keyed.key}", keyed.value, keyed.rule
         shown = "<missing>" if e["type"] == "missing" else repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        lines.append(f"  {path} = {shown}: {e['msg']}")
+        lines.append(f"  {path} = {shown}: {msg}")
     return "\n".join(lines)
 
 

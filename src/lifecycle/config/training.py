@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from lifecycle.config.base import Frozen
+from lifecycle.config.estimators import check_candidate_params
 
 Family = Literal["logistic_regression", "hist_gradient_boosting", "random_forest"]
 Metric = Literal["profit", "roc_auc", "pr_auc", "neg_log_loss", "neg_brier", "f1"]
@@ -18,6 +19,15 @@ class Candidate(Frozen):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
     family: Family
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """A typo or an out-of-range value fails at load, naming the key (not at fit time)."""
+        family = info.data.get("family")
+        if family is not None:
+            check_candidate_params(family, value)
+        return value
 
 
 class TrainParams(Frozen):
@@ -56,6 +66,17 @@ class PromotionParams(Frozen):
     confidence: float = Field(gt=0.5, lt=1)
     seed: int
     min_roc_auc: float = Field(ge=0, le=1)
+
+    @field_validator("margin")
+    @classmethod
+    def _margin_not_negative(cls, value: float) -> float:
+        """A negative margin would promote a challenger that may be worse than the champion."""
+        if value < 0:
+            raise ValueError(
+                "must be 0 or more: a negative margin promotes a challenger whose gain's lower "
+                "bound is below zero, i.e. one that may be worse than the champion"
+            )
+        return value
 
 
 class MlflowParams(Frozen):

@@ -10,7 +10,8 @@ metered as its children (`parent_key`): the stage's row keeps its own overhead, 
 cost artifact show the whole (`MeteredRun.rollup`). Entering tags the flow run `stage:<name>`
 and `trigger:<trigger>`; on a clean exit the run is tagged `model:v<version>` (the entry's
 model_version link, or `stage.model_version`) and the cost artifact is published (the whole
-cost, or `stage.published`); a failure does neither.
+cost, or `stage.published`); a failure does neither. An outermost stage first closes what
+killed processes left running (`orchestration.crashed`: ledger rows and Prefect runs).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pydantic import ValidationError
 from lifecycle.config import Params, default_params_file
 from lifecycle.ledger.meter import MeteredRun, metered
 from lifecycle.orchestration.artifacts import publish_cost
+from lifecycle.orchestration.crashed import reap_quietly
 from lifecycle.orchestration.results import Cost
-from lifecycle.orchestration.runtime import run_id, setup, tag_run
+from lifecycle.orchestration.runtime import is_subflow, pinned_threads, run_id, setup, tag_run
 from lifecycle.paths import Paths
 
 PRICING_SECTIONS = ("prices", "resources", "staffing")
@@ -108,8 +110,13 @@ def stage_run(name: str, phase: str, trigger: str, params_file: str | None) -> I
     except Exception as err:  # priced and recorded as failed below, then raised
         params, paths, broken = pricing_params(params_file), Paths.from_env(), err
     links: dict[str, str | None] = {"prefect_flow_run_id": run_id()}
+    if not is_subflow():
+        reap_quietly()
     stage = Stage(name, phase, trigger, params, paths)
-    with metered("flow", name, phase, trigger, links, params=params, paths=paths) as run:
+    with (
+        pinned_threads(),
+        metered("flow", name, phase, trigger, links, params=params, paths=paths) as run,
+    ):
         stage.run = run
         if broken is not None:
             raise broken

@@ -21,6 +21,7 @@ from lifecycle.monitor.run import MonitorOutcome, monitor_window
 from lifecycle.monitor.windows import load_window
 from lifecycle.orchestration import dvc_record
 from lifecycle.orchestration.results import FitOutcome
+from lifecycle.orchestration.runtime import pinned_threads
 from lifecycle.paths import Paths
 from lifecycle.promote import apply_decision
 
@@ -91,7 +92,8 @@ def fit_task(
     candidate: Candidate, params: Params, paths: Paths, ctx: train.TrainContext
 ) -> FitOutcome:
     """Fit and log one candidate; records the Dask worker it ran on."""
-    result = train.fit_candidate(candidate, params, paths, ctx)
+    with pinned_threads():  # also on a Dask worker: the fit runs in that process
+        result = train.fit_candidate(candidate, params, paths, ctx)
     return FitOutcome(result, _worker_address(), os.getpid())
 
 

@@ -76,3 +76,29 @@ def test_without_a_worker_the_monitor_flow_retrains_itself(trained: Path) -> Non
     assert month1[5] == "no" and month1[7] == "v1"
     assert month2[5] == "yes" and month2[6] == "yes" and month2[7] == "v2"
     assert not (trained / "data" / "simulation" / "worker.log").exists()
+
+
+def test_the_same_month_twice_gives_the_same_decisions(trained_once: Path, tmp_path: Path) -> None:
+    """Fresh state each time, same params and data: the same retrain and promotion decision.
+
+    Issue 16: month 2 once retrained without promoting in CI; the figures behind the decision
+    (the promotion report's reason: gain, lower bound and its distance from the margin) must be
+    the same to the last digit, not only the verdict.
+    """
+    import json
+
+    from tests.integration.flows.support import in_project
+    from tests.support.relocate import copy_tree
+
+    seen = []
+    for attempt in ("first", "second"):
+        root = copy_tree(trained_once, tmp_path / attempt) / "project"
+        with in_project(root):
+            out = _simulate("--months", "2", "--scenario", "tenure_relation", "--retrain", "inline")
+        promotion = json.loads((root / "reports" / "promotion.json").read_text())
+        decisions = [row[:10] for row in _rows(out)]  # the month's cost and seconds vary
+        seen.append((decisions, promotion["promote"], promotion["reason"]))
+    assert seen[0] == seen[1]
+    decisions, promoted, reason = seen[0]
+    assert decisions[1][5] == "yes" and decisions[1][6] == "yes" and promoted, reason
+    assert "the lower bound is" in reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -87,10 +88,25 @@ def test_gated_challenger_goes_straight_through_without_required_approval(
     params2, _ = release_project(
         train={"candidates": [{"name": "forest", "family": "random_forest",
                                "params": {"n_estimators": 60, "min_samples_leaf": 5}}]},
-        promotion={"margin": -1e9},
     )  # fmt: skip
     second = train(params2, paths)
     assert second.version != first.version
-    assert apply_decision(evaluate(params2, paths), params2, paths) == second.version
+    # a negative margin is refused at load now (issue 16): the decision is forced instead
+    forced = replace(evaluate(params2, paths), promote=True)
+    assert apply_decision(forced, params2, paths) == second.version
     found = version_by_alias(paths, name, PREVIOUS)
     assert found is not None and str(found.version) == first.version
+
+    # rolled back, the same challenger is never released again by the loop: blocked, said why
+    from lifecycle.registry import rollback
+
+    rollback(paths, name)
+    assert version_in(params, paths, "production") == first.version
+    again = replace(evaluate(params2, paths), promote=True)
+    assert apply_decision(again, params2, paths) == first.version
+    assert version_in(params, paths, "production") == first.version
+    tags = client(paths).get_model_version(name, second.version).tags
+    assert tags["promotion.decision"] == "blocked"
+    assert "it was rolled back" in tags["promotion.reason"]
+    report = json.loads(paths.promotion.read_text())
+    assert report["promote"] is False and "--override-rollback" in report["reason"]

@@ -113,3 +113,52 @@ def test_too_few_labels_leave_the_training_data_unchanged(
     assert found.source == "unchanged" and found.new_rows == 20
     assert "retrain.min_new_labelled_rows" in found.note
     assert not paths.validated.exists()
+
+
+def test_a_retrain_waits_for_prediction_lines_still_being_written(
+    params: Params, arrival: tuple[pd.DataFrame, list[pd.DataFrame]], tmp_path: Path
+) -> None:
+    """Outcomes already on disk, their predictions written a moment later: the same window."""
+    import threading
+
+    from lifecycle.predictions import feedback_dir, predictions_dir, read_lines
+    from lifecycle.retrain import complete_log, outcomes_without_prediction
+
+    paths, batch = Paths(tmp_path), arrival[1][0].head(50)
+    _log(paths, batch, params, "late", "2026-01-01T00:00:00+00:00")
+    pred_file = next(predictions_dir(paths).rglob("*.jsonl"))
+    held = pred_file.read_text()
+    pred_file.write_text("")  # the service has not flushed this request's lines yet
+    preds, outcomes = read_lines(predictions_dir(paths)), read_lines(feedback_dir(paths))
+    assert outcomes_without_prediction(preds, outcomes) == 50
+
+    flushed = threading.Event()
+
+    def flush_later() -> None:
+        time.sleep(0.5)
+        pred_file.write_text(held)
+        flushed.set()
+
+    writer = threading.Thread(target=flush_later)
+    writer.start()
+    frame, missing = complete_log(params, paths)
+    writer.join()
+    assert flushed.is_set() and missing == 0
+    assert frame["outcome"].notna().sum() == 50
+    assert len(labelled_feedback(params, paths)) == 50
+
+
+def test_the_window_order_does_not_depend_on_file_order(
+    params: Params, arrival: tuple[pd.DataFrame, list[pd.DataFrame]], tmp_path: Path
+) -> None:
+    """Two requests at the same instant: ordered by request id, whatever file holds them."""
+    batch = arrival[1][0].head(40)
+    first, second = Paths(tmp_path / "a"), Paths(tmp_path / "b")
+    when = "2026-01-01T00:00:00+00:00"
+    _log(first, batch.head(20), params, "r1", when)
+    _log(first, batch.tail(20), params, "r2", when)
+    _log(second, batch.tail(20), params, "r2", when)
+    _log(second, batch.head(20), params, "r1", when)
+    a, b = labelled_feedback(params, first), labelled_feedback(params, second)
+    pd.testing.assert_frame_equal(a, b)
+    assert a[params.data.id_column].iloc[0] == "r1:0"
