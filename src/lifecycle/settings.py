@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     viewer_token: str | None = Field(
         default=None, repr=False, validation_alias=_env("LIFECYCLE_VIEWER_TOKEN")
     )
+    outcomes_token: str | None = Field(
+        default=None, repr=False, validation_alias=_env("LIFECYCLE_OUTCOMES_TOKEN")
+    )
     # the GitHub Actions run this process is part of, if any
     github_server_url: str | None = Field(default=None, validation_alias=_env("GITHUB_SERVER_URL"))
     github_repository: str | None = Field(default=None, validation_alias=_env("GITHUB_REPOSITORY"))

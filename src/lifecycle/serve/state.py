@@ -13,7 +13,6 @@ import gc
 import logging
 import os
 import resource
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import orjson
 from fastapi import Response
 
 from lifecycle.config import Params, load_params
+from lifecycle.config.contract import column_rules, violations
 from lifecycle.ledger.record import record_serving_period
 from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
@@ -31,6 +31,7 @@ from lifecycle.serve.batcher import MicroBatcher
 from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import ServiceMetrics
 from lifecycle.serve.model_holder import LoadedModel, ModelHolder
+from lifecycle.serve.outcomes import OutcomeStore
 from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.schema import RequestSchema, build_schema
 from lifecycle.serve.shadow import ShadowScorer
@@ -39,6 +40,7 @@ from lifecycle.settings import get_settings
 from lifecycle.system import cpu_seconds
 
 log = logging.getLogger("lifecycle.serve")
+INLINE_LOG_ROWS = 64  # answers up to this many records write their log lines on the event loop
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ServeSettings:
     alias: str = "champion"
     record_ledger: bool = True
     viewer_token: str | None = field(default=None, repr=False)
+    outcomes_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, params_file: str | None = None) -> ServeSettings:
@@ -60,6 +63,7 @@ class ServeSettings:
             Paths.from_env(),
             get_settings().admin_token,
             viewer_token=get_settings().viewer_token,
+            outcomes_token=get_settings().outcomes_token,
         )
 
 
@@ -94,6 +98,8 @@ class ServiceState:
             p.serving.log_buffer_rows, self.metrics.idle,
         )  # fmt: skip
         self.threshold = p.serving.threshold or p.train.threshold
+        flag = p.serving.out_of_contract == "flag"
+        self.contract = column_rules(p.data, p.validation) if flag else None
         labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
         self.positive, self.negative = p.data.positive_label, labels[0]
         self.shadow = ShadowScorer(
@@ -101,7 +107,7 @@ class ServiceState:
             self._busy, self.metrics, self.metrics.idle,
         )  # fmt: skip
         self.shadow_lines = ShadowedLines(predictions_dir(settings.paths))  # for GET /shadow
-        self.feedback_lock = threading.Lock()
+        self.outcomes = OutcomeStore(settings.paths)
         self.lifespans = 0
         self.started = datetime.now(UTC)
         self.period_start = self.started
@@ -185,13 +191,21 @@ class ServiceState:
             self.metrics.canary_step_backs.inc()
         self.metrics.canary_share.set(self.canary.share)
 
-    def answer(self, request_id: str, rows: list[dict[str, Any]], parts: list[Part]) -> Response:
-        """Label, log and count each variant's scores; the JSON response in record order."""
+    async def answer(
+        self,
+        request_id: str,
+        correlation_id: str | None,
+        rows: list[dict[str, Any]],
+        parts: list[Part],
+    ) -> Response:
+        """Label, log (before answering) and count each variant's scores; the JSON response."""
         import numpy as np
 
         now = datetime.now(UTC)
         whole = len(parts) == 1
         predictions: list[Any] = [] if whole else [None] * len(rows)
+        flags = self._flags(rows)
+        durable: list[Entry] = []
         for part in parts:
             values: list[float] = part.scores.tolist()
             labels = self.labels(values)
@@ -199,11 +213,13 @@ class ServiceState:
             entry = Entry(
                 request_id, now, v, rows if whole else [rows[i] for i in part.index],
                 values, labels, "api", None if whole else part.index, part.variant,
+                correlation_id=correlation_id,
+                flags=None if flags is None else [flags[i] for i in part.index],
             )  # fmt: skip
             if part.variant == CHAMPION and self.settings.params.serving.shadow:
                 self.shadow.submit(entry)
             else:
-                self.log.append(entry)
+                durable.append(entry)
             self.metrics.predictions.labels(v).inc(n)
             self.metrics.variant_predictions.labels(part.variant).inc(n)
             self.metrics.scores.observe_many(np.asarray(part.scores, dtype=np.float64))
@@ -217,16 +233,29 @@ class ServiceState:
             else:
                 for i, one in zip(part.index, answers, strict=True):
                     predictions[i] = one
+        if durable:  # on disk before the answer leaves; a big request writes off the loop
+            if len(rows) <= INLINE_LOG_ROWS:
+                self.log.write_now(durable)
+            else:
+                await asyncio.to_thread(self.log.write_now, durable)
         self.period_predictions += len(rows)
         versions = {p.model.version for p in parts}
         champions = [p.model.version for p in parts if p.variant == CHAMPION]
         top = versions.pop() if len(versions) == 1 else champions[0]
-        body = {"request_id": request_id, "model_version": top, "predictions": predictions}
-        return Response(
-            orjson.dumps(body),
-            media_type="application/json",
-            headers={"X-Request-ID": request_id, "X-Model-Version": top},
-        )
+        body: dict[str, Any] = {
+            "request_id": request_id, "model_version": top, "predictions": predictions
+        }  # fmt: skip
+        headers = {"X-Request-ID": request_id, "X-Model-Version": top}
+        if correlation_id is not None:
+            body["correlation_id"] = headers["X-Correlation-ID"] = correlation_id
+        return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+    def _flags(self, rows: list[dict[str, Any]]) -> list[str | None] | None:
+        """Per record, the contract rules it breaks (flag mode only; None in reject mode)."""
+        if self.contract is None:
+            return None
+        found = [violations(r, self.contract) for r in rows]
+        return ["; ".join(f) if f else None for f in found]
 
     async def follow(self) -> None:
         """Load the first model, then re-resolve the alias every poll interval."""
