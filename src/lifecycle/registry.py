@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lifecycle.alias_signal import announce
 from lifecycle.paths import Paths
 from lifecycle.settings import get_settings
 
@@ -96,6 +97,7 @@ def require_alias(paths: Paths, model_name: str, alias: str) -> ModelVersion:
 def set_challenger(paths: Paths, model_name: str, version: str) -> None:
     """Point @challenger at a freshly registered version."""
     client(paths).set_registered_model_alias(model_name, CHALLENGER, version)
+    announce(paths, model_name, CHALLENGER, version)  # serving workers pre-load it
 
 
 def promote(paths: Paths, model_name: str, version: str) -> AliasMove:
@@ -108,6 +110,7 @@ def promote(paths: Paths, model_name: str, version: str) -> AliasMove:
     if old is not None:
         c.set_registered_model_alias(model_name, PREVIOUS, str(old.version))
     c.set_registered_model_alias(model_name, CHAMPION, str(version))
+    announce(paths, model_name, CHAMPION, str(version))  # every serving worker, at once
     return AliasMove(model_name, str(version), str(old.version) if old is not None else None)
 
 
@@ -120,6 +123,7 @@ def rollback(paths: Paths, model_name: str) -> AliasMove:
     demoted = version_by_alias(paths, model_name, CHAMPION)
     c.set_registered_model_alias(model_name, CHAMPION, str(previous.version))
     c.delete_registered_model_alias(model_name, PREVIOUS)
+    announce(paths, model_name, CHAMPION, str(previous.version))  # every serving worker
     if demoted is not None:
         c.set_model_version_tag(model_name, str(demoted.version), "rolled_back", "true")
     return AliasMove(model_name, str(previous.version), str(demoted.version) if demoted else None)

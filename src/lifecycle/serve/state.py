@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from fastapi import Response
 
+from lifecycle.alias_signal import last_move, signal_file, stamp
 from lifecycle.config import Params, load_params
 from lifecycle.config.contract import column_rules, violations
 from lifecycle.ledger.record import record_serving_period
@@ -30,7 +31,7 @@ from lifecycle.predictions import predictions_dir
 from lifecycle.serve.batcher import MicroBatcher
 from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import ServiceMetrics
-from lifecycle.serve.model_holder import LoadedModel, ModelHolder
+from lifecycle.serve.model_holder import LoadedModel, ModelCache, ModelHolder
 from lifecycle.serve.outcomes import OutcomeStore
 from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.schema import RequestSchema, build_schema
@@ -54,6 +55,7 @@ class ServeSettings:
     record_ledger: bool = True
     viewer_token: str | None = field(default=None, repr=False)
     outcomes_token: str | None = field(default=None, repr=False)
+    load_first: bool = False  # the lifespan waits for the model: no traffic before it is loaded
 
     @classmethod
     def from_env(cls, params_file: str | None = None) -> ServeSettings:
@@ -64,6 +66,7 @@ class ServeSettings:
             get_settings().admin_token,
             viewer_token=get_settings().viewer_token,
             outcomes_token=get_settings().outcomes_token,
+            load_first=get_settings().serve_load_first,
         )
 
 
@@ -86,9 +89,11 @@ class ServiceState:
         self.settings = settings
         self.schema: RequestSchema = build_schema(p)
         self.metrics = ServiceMetrics(drift_source=lambda: latest_worst_drift(settings.paths))
-        self.holder = ModelHolder(p, settings.paths, settings.alias)
+        self.models = ModelCache()  # both holders' loaded versions: swaps back need no load
+        self.holder = ModelHolder(p, settings.paths, settings.alias, self.models)
         self.holder.on_swap = self._swapped
-        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias)
+        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias, self.models)
+        self.signal = signal_file(settings.paths, p.mlflow.model_name)
         self.canary = Canary(p.serving)
         self.metrics.canary_share.set(self.canary.share)
         self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
@@ -295,15 +300,59 @@ class ServiceState:
             "error": None if model else self.challenger.last_error,
         }
 
-    async def meter(self) -> None:
-        """Write a ledger entry of uptime and predictions every ledger period."""
-        period = self.settings.params.serving.ledger_period_seconds
-        while True:
-            await asyncio.sleep(period)
-            await asyncio.to_thread(self.record_period)
+    async def load_first(self) -> None:
+        """Until the first model is loaded (the lifespan waits here: no traffic before it)."""
+        while self.holder.current is None:
+            try:
+                await asyncio.to_thread(self.holder.refresh)
+            except Exception as err:  # retried: the registry may come up after the service
+                self.holder.last_error = f"{type(err).__name__}: {err}"
+                log.warning("first model load failed: %s", self.holder.last_error)
+            if self.holder.current is None:
+                await asyncio.sleep(1.0)
 
-    def record_period(self) -> None:
-        """Record the period since the last entry in the ledger (errors are logged, not raised)."""
+    async def watch_aliases(self) -> None:
+        """Follow the alias-moved signal at once (`lifecycle.alias_signal`); polling stays."""
+        every = self.settings.params.serving.alias_watch_seconds
+        seen = stamp(self.signal)
+        while True:
+            await asyncio.sleep(every)
+            now = stamp(self.signal)
+            if now == seen:
+                continue
+            seen = now
+            await self.follow_move(last_move(self.signal) or {})
+
+    async def follow_move(self, move: dict[str, str | None]) -> None:
+        """Re-resolve the alias that moved; pre-load a version given another alias."""
+        alias, version = move.get("alias"), move.get("version")
+        p, paths = self.settings.params, self.settings.paths
+        try:
+            if alias is None or alias == self.holder.alias:
+                await asyncio.to_thread(self.holder.refresh)
+            elif alias == self.challenger.alias and self.wants_challenger:
+                await self.refresh_challenger()
+            elif version:  # e.g. a new challenger: loaded now, so promoting it is instant
+                await asyncio.to_thread(self.models.preload, p, paths, version, alias)
+        except Exception as err:  # the old model keeps serving; the poll retries
+            self.metrics.reloads.labels("failed").inc()
+            log.warning("following the alias move %s failed: %s: %s", move, type(err).__name__,
+                        err)  # fmt: skip
+
+    async def meter(self) -> None:
+        """Open the serving period's ledger row now, update it every minute, close each period."""
+        s = self.settings.params.serving
+        await asyncio.to_thread(self.record_period, False)
+        while True:
+            await asyncio.sleep(s.ledger_update_seconds)
+            age = (datetime.now(UTC) - self.period_start).total_seconds()
+            await asyncio.to_thread(self.record_period, age >= s.ledger_period_seconds)
+
+    def record_period(self, close: bool = True) -> None:
+        """Write the period so far to its ledger row (same key: updated); close it to start anew.
+
+        Errors are logged, not raised. A `kill -9` loses at most the last update interval.
+        """
         if not self.settings.record_ledger:
             return
         end, cpu = datetime.now(UTC), cpu_seconds()
@@ -321,8 +370,9 @@ class ServiceState:
         except Exception:  # the ledger must never take the service down
             log.exception("could not record the serving period in the ledger")
             return
-        self.period_start, self.period_cpu = end, cpu
-        self.period_predictions -= count
+        if close:
+            self.period_start, self.period_cpu = end, cpu
+            self.period_predictions -= count
 
 
 async def _nothing() -> None:
