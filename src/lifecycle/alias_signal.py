@@ -2,24 +2,26 @@
 
 Whoever moves a registry alias (`lifecycle.registry`, `lifecycle.environments`) calls
 `announce`, which replaces one small file per model (`data/serving/<model>.alias-moved`,
-written to a temp file and renamed, so a reader never sees half of it). Every worker of
-`lifecycle.serve` looks at that file's identity every `serving.alias_watch_seconds` (one
-`stat`, no registry call) and re-resolves its aliases when it changes; polling the registry
-every `serving.poll_seconds` stays as the fallback (a remote registry moved by another
-machine, a lost signal). Works for any number of services on the machine, with no registry
-of services to keep up to date.
+written to a temp file and renamed, so a reader never sees half of it; each announcement
+carries a fresh nonce). Every worker of `lifecycle.serve` reads that file (a hundred bytes, no
+registry call) every `serving.alias_watch_seconds` and re-resolves its aliases when its
+content changed (content, not mtime: two moves within one timestamp tick are both seen);
+polling the registry every `serving.poll_seconds` stays as the fallback (a remote registry
+moved by another machine, a lost signal). Works for any number of services on the machine,
+with no registry of services to keep up to date.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lifecycle.paths import Paths
 
-Stamp = tuple[int, int, int]
+Stamp = bytes
 
 
 def signal_file(paths: Paths, model_name: str) -> Path:
@@ -31,7 +33,8 @@ def announce(paths: Paths, model_name: str, alias: str, version: str | None) -> 
     """Tell every worker on this machine that an alias moved (atomic replace; never raises)."""
     target = signal_file(paths, model_name)
     body = {"model": model_name, "alias": alias, "version": version, "pid": os.getpid(),
-            "time": datetime.now(UTC).isoformat(timespec="microseconds")}  # fmt: skip
+            "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "nonce": uuid.uuid4().hex}  # fmt: skip
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -42,12 +45,11 @@ def announce(paths: Paths, model_name: str, alias: str, version: str | None) -> 
 
 
 def stamp(path: Path) -> Stamp | None:
-    """The file's identity now (inode, mtime, size), or None when there is none."""
+    """The file's content now (it changes with every announcement), or None when there is none."""
     try:
-        st = os.stat(path)
+        return path.read_bytes()
     except OSError:
         return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def last_move(path: Path) -> dict[str, str | None] | None:
