@@ -125,7 +125,8 @@ def feedback_type(params: Params) -> type:
     labels = tuple(params.validation.target_labels)
     fields: dict[str, Any] = {
         "request_id": Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")],
-        "record": NotRequired[Annotated[int, Field(ge=0, strict=True)]],
+        # below 2**53: exact in every JSON reader, and fits the outcome index's INTEGER
+        "record": NotRequired[Annotated[int, Field(ge=0, lt=2**53, strict=True)]],
         "outcome": Literal[labels],
     }
     make: Any = TypedDict

@@ -23,7 +23,7 @@ RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w.\-]+
 class CorrectionBody(BaseModel):
     """A corrected outcome: which record, the new outcome, and why."""
 
-    record: int = Field(default=0, ge=0, strict=True)
+    record: int = Field(default=0, ge=0, lt=2**53, strict=True)
     outcome: str | int
     reason: str = Field(min_length=1, max_length=500)
 
