@@ -27,6 +27,7 @@ from typing import Any
 from lifecycle.system import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+NEW_SERVING_KEYS = ("out_of_contract", "alias_watch_seconds", "ledger_update_seconds")
 
 
 def serving_bench() -> Any:
@@ -68,12 +69,22 @@ def main() -> None:
     body = json.dumps(records(tmp / "project", 1)[0])
     trees = {"baseline": str(export_src(args.baseline, tmp / "base")),
              "current": str(ROOT / "src")}  # fmt: skip
+    # the baseline's params models refuse keys added since: give it the file without them
+    import yaml
+
+    raw = yaml.safe_load((tmp / "project" / "params.yaml").read_text())
+    for key in NEW_SERVING_KEYS:
+        raw["serving"].pop(key, None)
+    (tmp / "project" / "params-baseline.yaml").write_text(yaml.safe_dump(raw))
+    params_of = {"baseline": str(tmp / "project" / "params-baseline.yaml"),
+                 "current": env["LIFECYCLE_PARAMS"]}  # fmt: skip
     results: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
     code = "from lifecycle.commands.serve import serve; serve()"
     for rnd in range(args.rounds):
         for name, src in trees.items():
             port = free_port()
             extra = {"PYTHONPATH": src, "LIFECYCLE_PORT": str(port),
+                     "LIFECYCLE_PARAMS": params_of[name],
                      "LIFECYCLE_LOG_LEVEL": "warning"}  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             proc = start([sys.executable, "-c", code], {**env, **extra}, url, "/ready")
