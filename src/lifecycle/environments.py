@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from lifecycle.alias_signal import announce
 from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
 from lifecycle.ledger.meter import metered
 from lifecycle.ledger.pricing import LedgerError
@@ -147,6 +148,7 @@ def promote_staging(
     _check_gates(c, name, version)
     _check_rollback(c, name, version, override, by)
     old = _move(c, name, params.release.staging, version)
+    announce(paths, name, params.release.staging.alias, version)  # serving workers, at once
     now = datetime.now(UTC).isoformat(timespec="seconds")
     c.set_model_version_tag(name, version, "staged_at", now)
     return old
@@ -219,6 +221,7 @@ def _record_approval(
     description = f"{mv.description}\n{line}" if mv.description else line
     c.update_model_version(name, version, description=description[-5000:])
     previous = _move(c, name, target, version)
+    announce(paths, name, target.alias, version)  # serving workers, at once
     return Approval(name, version, by, at, target.alias, previous, note, ledger_key)
 
 

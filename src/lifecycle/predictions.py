@@ -6,11 +6,14 @@ Layout (a contract with `lifecycle.monitor`, which reads a file or a whole folde
         one JSON object a line: request_id, record (index in the request), time (ISO UTC),
         model_version, score, label (the predicted label at the threshold, in the target's
         own labels), source ("api" or "batch"), then every feature by its params name;
+        correlation_id (the caller's X-Request-ID, when given; request_id is the server's),
+        out_of_contract (only on a record that breaks a validation rule, in flag mode);
         API lines also carry variant ("champion" or "canary": who answered), and when the
         challenger was shadow-scored, shadow_version, shadow_score and shadow_label
         (added keys only: readers that pick the columns they know are unaffected)
     data/feedback/date=YYYY-MM-DD/feedback-<pid>.jsonl
-        request_id, record, outcome (the real label, one of validation.target_labels), time
+        request_id, record, outcome (the real label, one of validation.target_labels), time,
+        and on a correction: correction (true), reason, previous (the outcome it replaces), by
 
 Feedback lives beside, not under, data/predictions so that a drift check over the prediction
 folder never mixes outcome rows into the feature window. The join: `labelled(paths)` reads
@@ -72,8 +75,15 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
 
 
 def labelled(paths: Paths) -> pd.DataFrame:
-    """Predictions left-joined with their latest outcome on (request_id, record)."""
-    return join_outcomes(read_lines(predictions_dir(paths)), read_lines(feedback_dir(paths)))
+    """Predictions left-joined with their latest outcome on (request_id, record).
+
+    Lines flagged out of contract (`serving.out_of_contract: flag`) are left out: they were
+    scored, but what the validator would refuse never becomes training or reference data.
+    """
+    preds = read_lines(predictions_dir(paths))
+    if "out_of_contract" in preds.columns:
+        preds = preds[preds["out_of_contract"].isna()].drop(columns="out_of_contract")
+    return join_outcomes(preds, read_lines(feedback_dir(paths)))
 
 
 def join_outcomes(preds: pd.DataFrame, fb: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from lifecycle.alias_signal import announce
 from lifecycle.paths import Paths
 from lifecycle.settings import get_settings
 
@@ -110,6 +111,7 @@ def require_alias(paths: Paths, model_name: str, alias: str) -> ModelVersion:
 def set_challenger(paths: Paths, model_name: str, version: str) -> None:
     """Point @challenger at a freshly registered version."""
     client(paths).set_registered_model_alias(model_name, CHALLENGER, version)
+    announce(paths, model_name, CHALLENGER, version)  # serving workers pre-load it
 
 
 def now_iso() -> str:
@@ -187,6 +189,7 @@ def record_move(
 def promote(paths: Paths, model_name: str, version: str) -> AliasMove:
     """Make `version` champion, keeping the old champion as previous and in the history."""
     old = record_move(client(paths), model_name, CHAMPION, str(version), PREVIOUS)
+    announce(paths, model_name, CHAMPION, str(version))  # every serving worker, at once
     return AliasMove(model_name, str(version), old)
 
 
@@ -230,6 +233,7 @@ def rollback(
     target = kept[-1]
     _write_history(c, model_name, alias, kept)
     c.set_registered_model_alias(model_name, alias, target)
+    announce(paths, model_name, alias, target)  # every serving worker
     if previous_alias:
         if len(kept) > 1:
             c.set_registered_model_alias(model_name, previous_alias, kept[-2])

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     viewer_token: str | None = Field(
         default=None, repr=False, validation_alias=_env("LIFECYCLE_VIEWER_TOKEN")
     )
+    outcomes_token: str | None = Field(
+        default=None, repr=False, validation_alias=_env("LIFECYCLE_OUTCOMES_TOKEN")
+    )
+    # set by `lifecycle serve` for its workers: load the model before taking any request
+    serve_load_first: bool = Field(
+        default=False, validation_alias=_env("LIFECYCLE_SERVE_LOAD_FIRST")
+    )
     # the GitHub Actions run this process is part of, if any
     github_server_url: str | None = Field(default=None, validation_alias=_env("GITHUB_SERVER_URL"))
     github_repository: str | None = Field(default=None, validation_alias=_env("GITHUB_REPOSITORY"))

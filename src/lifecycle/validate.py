@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import DataParams, Params, ValidationParams
+from lifecycle.config.contract import column_rules
 from lifecycle.paths import Paths
 
 if TYPE_CHECKING:
@@ -109,10 +110,15 @@ def build_expectations(data: DataParams, rules: ValidationParams) -> list[Any]:
     for col in (data.id_column, data.target, *data.features):
         mostly = 1.0 - rules.max_null_fraction.get(col, 0.0)
         exps.append(gxe.ExpectColumnValuesToNotBeNull(column=col, mostly=mostly))
-    for col, (low, high) in rules.ranges.items():
-        exps.append(gxe.ExpectColumnValuesToBeBetween(column=col, min_value=low, max_value=high))
-    for col, allowed in rules.categories.items():
-        exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=list(allowed)))
+    contract = column_rules(data, rules).values()  # the API's schema enforces the same rules
+    for r in contract:
+        if r.low is not None and r.high is not None:
+            exps.append(gxe.ExpectColumnValuesToBeBetween(column=r.column, min_value=r.low,
+                                                          max_value=r.high))  # fmt: skip
+    for r in contract:
+        if r.categories is not None:
+            exps.append(gxe.ExpectColumnValuesToBeInSet(column=r.column,
+                                                        value_set=list(r.categories)))  # fmt: skip
     exps.append(gxe.ExpectColumnValuesToBeUnique(column=data.id_column))
     exps.append(
         gxe.ExpectColumnValuesToBeInSet(column=data.target, value_set=list(rules.target_labels))

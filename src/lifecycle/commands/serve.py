@@ -33,8 +33,15 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
     params: ParamsOpt = None,
 ) -> None:
-    """Serve models:/<name>@champion over HTTP; follows the alias and hot-swaps."""
+    """Serve models:/<name>@champion over HTTP under a supervisor that restarts dead workers.
+
+    This process binds the socket and supervises the workers (uvicorn's Multiprocess, even
+    for one worker): a worker that dies is started again within about half a second, and a
+    worker takes no request before its model is loaded (connections wait in the socket's
+    backlog meanwhile, or go to the other workers). See docs/serving-durability.md.
+    """
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     apply_offline_defaults()
     one_model_thread()
@@ -42,17 +49,17 @@ def serve(
         os.environ["LIFECYCLE_PARAMS"] = str(params)
     # started by hand unless whoever started it said why (its workers read this, as settings)
     os.environ.setdefault("LIFECYCLE_TRIGGER", "manual")
-    bind = host or get_settings().host
-    port = port or get_settings().port
-    uvicorn.run(
+    os.environ["LIFECYCLE_SERVE_LOAD_FIRST"] = "true"  # the workers' lifespans wait for a model
+    config = uvicorn.Config(
         "lifecycle.serve.app:app_from_env",
         factory=True,
-        host=bind,
-        port=port,
+        host=host or get_settings().host,
+        port=port or get_settings().port,
         workers=workers,
         timeout_graceful_shutdown=30,
         log_level=get_settings().log_level.lower(),
     )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def score(

@@ -19,6 +19,7 @@ class ProjectParams(Frozen):
 LOG_FIELDS = frozenset(
     {"request_id", "record", "time", "model_version", "score", "label", "source", "variant"}
     | {"shadow_version", "shadow_score", "shadow_label", "outcome"}
+    | {"correlation_id", "out_of_contract"}
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from lifecycle.config.base import Frozen
@@ -19,7 +21,10 @@ class ServingParams(Frozen):
     log_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     log_buffer_rows: int = Field(default=20_000, ge=1)
     ledger_period_seconds: float = Field(default=3600.0, ge=60)
+    ledger_update_seconds: float = Field(default=60.0, ge=1, le=3600)
     verify_rows: int = Field(default=256, ge=8)
+    out_of_contract: Literal["reject", "flag"] = "reject"
+    alias_watch_seconds: float = Field(default=0.2, gt=0, le=60)
     # the challenger on live traffic (lifecycle.serve.shadow / canary)
     challenger_alias: str = Field(default="challenger", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
     shadow: bool = False

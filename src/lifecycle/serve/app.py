@@ -2,9 +2,13 @@
 
 `create_app(settings)` builds everything; nothing happens at import. At start-up the model
 loads in the background (so /health answers at once and /ready says 503 until it is loaded),
-then each worker polls the alias every `serving.poll_seconds` and swaps when it moves
-(see `model_holder`). POST /admin/reload makes the worker that receives it re-resolve at
-once; with several uvicorn workers the others converge on their next poll.
+or, under `lifecycle serve` (`load_first`), before the worker takes its first request. Each
+worker follows the alias-moved signal (`lifecycle.alias_signal`, written by promote, approve
+and rollback) within `serving.alias_watch_seconds`, and polls the alias every
+`serving.poll_seconds` as the fallback (see `model_holder`). POST /admin/reload makes the
+worker that receives it re-resolve at once. Every answer is in the prediction log before it
+leaves, and the serving period's ledger row is opened at start and updated every
+`serving.ledger_update_seconds` (docs/serving-durability.md).
 
 Bodies are read with a size cap (413) and validated by the schema generated from params
 (422 naming the field and the rule), so bad input never reaches the model.
@@ -49,7 +53,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     service.log.start()
     service.shadow.start()
     service.batcher.start()
-    tasks = [asyncio.create_task(service.follow()), asyncio.create_task(service.meter())]
+    if service.settings.load_first:  # under `lifecycle serve`: no request before the model
+        await service.load_first()
+    jobs = (service.follow(), service.meter(), service.watch_aliases())
+    tasks = [asyncio.create_task(job) for job in jobs]
     try:
         yield
     finally:

@@ -1,10 +1,13 @@
-"""Bearer-token roles: operators (LIFECYCLE_ADMIN_TOKEN) and viewers (LIFECYCLE_VIEWER_TOKEN).
+"""Bearer-token roles: operators (LIFECYCLE_ADMIN_TOKEN), viewers (LIFECYCLE_VIEWER_TOKEN) and
+outcomes (LIFECYCLE_OUTCOMES_TOKEN: the system that delivers real outcomes).
 
 Operators call /admin/* (reload, rollback, canary share) and may read everything viewers read.
 Viewers read /model, /shadow, /canary and /metrics. Those read-only routes stay open while no
 viewer token is configured (a plain local setup and a Prometheus scrape keep working); once
-LIFECYCLE_VIEWER_TOKEN is set they need the viewer or the operator token. /health, /ready,
-/predict and /feedback are never guarded here.
+LIFECYCLE_VIEWER_TOKEN is set they need the viewer or the operator token. /feedback (posting
+and correcting outcomes) needs the outcomes or the operator token, always: fake outcomes would
+reach decay monitoring, the shadow's profit check and the retrain window. /health, /ready and
+/predict are never guarded here.
 
 No header: 401 with `WWW-Authenticate: Bearer`. A token that is not allowed on the route (an
 unknown one, or a viewer's on an operator route), or no operator token configured at all:
@@ -71,3 +74,22 @@ def check_viewer(
         raise _unauthorized("read-only endpoints")
     if not matches(creds.credentials, _tokens(viewer_token, admin_token)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
+
+
+def check_outcomes(
+    creds: HTTPAuthorizationCredentials | None, outcomes_token: str | None, admin_token: str | None
+) -> str:
+    """Outcomes need the outcomes or the operator token; the role that passed ("outcomes"...)."""
+    if creds is None:
+        raise _unauthorized("outcome endpoints")
+    if not _tokens(outcomes_token, admin_token):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "outcome endpoints are disabled: neither LIFECYCLE_OUTCOMES_TOKEN nor "
+            "LIFECYCLE_ADMIN_TOKEN is set on the server",
+        )
+    is_outcomes = matches(creds.credentials, _tokens(outcomes_token))
+    is_admin = matches(creds.credentials, _tokens(admin_token))
+    if not (is_outcomes or is_admin):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
+    return "outcomes" if is_outcomes else "operator"

@@ -1,4 +1,4 @@
-"""The routes' dependencies: the service state and the two bearer-token roles.
+"""The routes' dependencies: the service state and the three bearer-token roles.
 
 (No `from __future__ import annotations` here: FastAPI must see the dependency objects.)
 """
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from lifecycle.serve.auth import check_admin, check_viewer
+from lifecycle.serve.auth import check_admin, check_outcomes, check_viewer
 from lifecycle.serve.state import ServiceState
 
 ADMIN_BEARER = HTTPBearer(auto_error=False, description="LIFECYCLE_ADMIN_TOKEN (operator)")
@@ -25,6 +25,10 @@ async def service_state(request: Request) -> ServiceState:
 
 State = Annotated[ServiceState, Depends(service_state)]
 AdminCreds = Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_BEARER)]
+OUTCOMES_BEARER = HTTPBearer(
+    auto_error=False, description="LIFECYCLE_OUTCOMES_TOKEN (or the operator's)"
+)
+OutcomesCreds = Annotated[HTTPAuthorizationCredentials | None, Depends(OUTCOMES_BEARER)]
 ViewerCreds = Annotated[HTTPAuthorizationCredentials | None, Depends(VIEWER_BEARER)]
 
 
@@ -39,6 +43,13 @@ async def require_viewer(state: State, creds: ViewerCreds) -> None:
     check_viewer(creds, settings.viewer_token, settings.admin_token)
 
 
+async def require_outcomes(state: State, creds: OutcomesCreds) -> str:
+    """The outcomes or the operator token; which role passed (for the audit trail)."""
+    settings = state.settings
+    return check_outcomes(creds, settings.outcomes_token, settings.admin_token)
+
+
+Role = Annotated[str, Depends(require_outcomes)]
 ADMIN = Depends(require_admin)
 VIEWER = Depends(require_viewer)
 READ_ONLY: dict[int | str, dict[str, object]] = {401: {}, 403: {}}

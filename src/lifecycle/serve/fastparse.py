@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
 from lifecycle.config import Params
+from lifecycle.config.contract import column_rules
 
 Record = dict[str, Any]
 FastDecoder = Callable[[bytes], list[Record] | None]
@@ -27,15 +28,22 @@ def record_struct(params: Params, max_magnitude: float) -> Any:
     import msgspec
     from msgspec import UNSET, Meta, UnsetType
 
-    data, rules = params.data, params.validation
-    finite = Annotated[float, Meta(ge=-max_magnitude, le=max_magnitude)]
+    data = params.data
+    rules = column_rules(data, params.validation)
+    strict = params.serving.out_of_contract == "reject"
+    loose = Annotated[float, Meta(ge=-max_magnitude, le=max_magnitude)]
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     for col in data.numeric:
-        fields.append((col, finite | None if col in rules.max_null_fraction else finite))
+        rule = rules[col]
+        kind: Any = loose
+        if strict and rule.low is not None and rule.high is not None:
+            kind = Annotated[float, Meta(ge=rule.low, le=rule.high)]
+        fields.append((col, kind | None if rule.nullable else kind))
     for col in data.categorical:
-        cats = rules.categories.get(col)
-        kind: Any = Literal[tuple(cats)] if cats else str
-        fields.append((col, kind | None if col in rules.max_null_fraction else kind))
+        rule = rules[col]
+        cats = rule.categories if strict else None
+        kind = Literal[tuple(cats)] if cats else str
+        fields.append((col, kind | None if rule.nullable else kind))
     text = Annotated[str, Meta(min_length=1, max_length=128)]
     number = Annotated[int, Meta(gt=-(2**53), lt=2**53)]
     fields.append((data.id_column, Union[text, number, UnsetType], UNSET))  # noqa: UP007

@@ -29,10 +29,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def request_id_of(request: Request) -> str:
-    """The caller's X-Request-ID when it is a safe token, else a new one."""
+def request_ids(request: Request) -> tuple[str, str | None]:
+    """The server's new request id, and the caller's X-Request-ID (when a safe token) beside it.
+
+    Request ids are the server's, so no caller can choose the id an outcome is filed under;
+    the caller's own id is kept as a correlation field in the answer and the log.
+    """
     given = request.headers.get("x-request-id", "")
-    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    return uuid.uuid4().hex, given if REQUEST_ID.match(given) else None
 
 
 def invalid(err: ValidationError) -> HTTPException:

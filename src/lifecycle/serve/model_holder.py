@@ -6,7 +6,10 @@ flight, and every response names the version that answered. `refresh` resolves t
 a version number, and only when it changed loads that exact version (by number, so an alias
 moving again mid-load cannot mix two versions), builds and verifies its fast path, then
 assigns `current`. One load at a time (a lock); a failed load keeps the old model serving.
-Each uvicorn worker holds its own holder and converges by polling the alias on its own.
+Each uvicorn worker holds its own holder; it follows an alias-moved signal at once
+(`lifecycle.alias_signal`) and polls the alias as the fallback. Holders of one worker share a
+small cache of loaded versions (`ModelCache`), so a rollback to a version served before, or
+the promotion of a challenger the worker already loaded, swaps without loading anything.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -62,14 +65,48 @@ class LoadedModel:
     engine: str = ""  # what scores: "onnx", "fast" (lean transform) or "pipeline"
 
 
+class ModelCache:
+    """The last few versions one worker loaded, by version number (thread-safe)."""
+
+    def __init__(self, keep: int = 4) -> None:
+        """Keep at most `keep` versions (the oldest loaded is dropped first)."""
+        self.keep = keep
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, version: str) -> LoadedModel | None:
+        """The loaded version, or None."""
+        with self._lock:
+            return self._models.get(version)
+
+    def put(self, model: LoadedModel) -> None:
+        """Remember a loaded version (dropping the oldest beyond `keep`)."""
+        with self._lock:
+            self._models.pop(model.version, None)
+            self._models[model.version] = model
+            while len(self._models) > self.keep:
+                self._models.pop(next(iter(self._models)))
+
+    def preload(self, params: Params, paths: Paths, version: str, alias: str) -> LoadedModel:
+        """Load a version into the cache without serving it (a no-op when it is there)."""
+        found = self.get(version)
+        if found is None:
+            found = load_version(params, paths, version, alias)
+            self.put(found)
+        return found
+
+
 class ModelHolder:
     """Holds the serving model and swaps it atomically when the alias moves."""
 
-    def __init__(self, params: Params, paths: Paths, alias: str = "champion") -> None:
+    def __init__(
+        self, params: Params, paths: Paths, alias: str = "champion", cache: ModelCache | None = None
+    ) -> None:
         """Nothing loads here: the app loads in the background so /health answers at once."""
         self.params = params
         self.paths = paths
         self.alias = alias
+        self.cache = cache if cache is not None else ModelCache()
         self.current: LoadedModel | None = None
         self.last_error: str | None = "not loaded yet"
         self._lock = threading.Lock()
@@ -95,7 +132,12 @@ class ModelHolder:
             old = self.current
             if old is not None and old.version == version and not force:
                 return old
-            fresh = load_version(self.params, self.paths, version, self.alias)
+            kept = None if force else self.cache.get(version)
+            if kept is not None:  # served or pre-loaded before: swap without loading
+                fresh = replace(kept, alias=self.alias, card={**kept.card, "alias": self.alias})
+            else:
+                fresh = load_version(self.params, self.paths, version, self.alias)
+                self.cache.put(fresh)
             self.current = fresh  # the swap: one reference assignment
             self.last_error = None
         if self.on_swap is not None:

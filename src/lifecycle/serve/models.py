@@ -27,6 +27,7 @@ class PredictResponse(BaseModel):
     request_id: str
     model_version: str
     predictions: list[Prediction]
+    correlation_id: str | None = None  # the caller's X-Request-ID, when it sent a safe one
 
 
 class CanaryShare(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from lifecycle.serve.state import ServiceState
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Already recorded: outcomes are written once (correct with PUT)"},
     413: {"description": "Body over serving.max_body_bytes"},
     422: {"description": "Invalid input: the field and the rule broken"},
     503: {"description": "No model loaded yet"},

@@ -1,16 +1,18 @@
-"""The prediction log's writer: every prediction appended without blocking, one file per day.
+"""The prediction log's writer: every prediction appended, one file per day.
 
 The layout of the files and how feedback joins them: `lifecycle.predictions` (their readers).
-The request path only appends to an in-memory list; a writer thread formats and appends lines
-every `log_flush_seconds` (or when `log_buffer_rows` are waiting), in moments when no request is
-in flight if it can (at most one more interval late), and `close` flushes everything on
-graceful shutdown.
+An answer of the API is written before it leaves (`write_now`: one `write` to a file opened
+with O_APPEND, so the lines are in the kernel's page cache and survive `kill -9` of the
+worker; see docs/serving-durability.md for what a power loss can still take). Shadowed
+requests and offline scoring use `append`: an in-memory list a writer thread formats and
+appends every `log_flush_seconds` (or when `log_buffer_rows` are waiting), in moments when no
+request is in flight if it can, and `close` flushes everything on graceful shutdown.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +23,7 @@ from typing import Any
 
 import orjson
 
-from lifecycle.paths import Paths
-from lifecycle.predictions import day_file, feedback_dir
+from lifecycle.predictions import day_file
 from lifecycle.serve.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class Entry:
     shadow_version: str | None = None
     shadow_scores: list[float] | None = None
     shadow_labels: list[Any] | None = None
+    correlation_id: str | None = None  # the caller's X-Request-ID, kept beside the server's id
+    flags: list[str | None] | None = None  # per record: the contract rules it breaks, if any
 
 
 class PredictionLog(Worker):
@@ -70,6 +73,42 @@ class PredictionLog(Worker):
         self.appended = 0
         self.written = 0
         self.errors = 0
+        self._files: dict[Path, int] = {}  # day file -> O_APPEND descriptor (write_now)
+        self._files_lock = threading.Lock()
+
+    def write_now(self, entries: list[Entry]) -> None:
+        """Write these entries' lines before returning (one write per day file; raises OSError).
+
+        Called before an answer leaves: a process killed after this has its lines in the page
+        cache. Concurrent callers never interleave lines (one O_APPEND write each).
+        """
+        by_file: dict[Path, list[bytes]] = {}
+        for entry in entries:
+            by_file.setdefault(day_file(self.folder, "predictions", entry.time), []).extend(
+                format_entry(entry)
+            )
+        for target, lines in by_file.items():
+            data = b"".join(lines)
+            fd = self._fd(target)
+            while data:
+                data = data[os.write(fd, data) :]
+            self.appended += len(lines)
+            self.written += len(lines)
+
+    def _fd(self, target: Path) -> int:
+        """The open O_APPEND descriptor of a day file (older days' are closed)."""
+        fd = self._files.get(target)
+        if fd is not None:
+            return fd
+        with self._files_lock:
+            fd = self._files.get(target)
+            if fd is None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                for old in [p for p in self._files if p.parent != target.parent]:
+                    os.close(self._files.pop(old))
+                self._files[target] = fd
+            return fd
 
     def append(self, entry: Entry) -> None:
         """Queue one request's predictions; never touches the disk on the caller's thread."""
@@ -91,6 +130,10 @@ class PredictionLog(Worker):
         """Flush what is queued and stop the writer (graceful shutdown)."""
         self._halt()
         self.flush()
+        with self._files_lock:
+            for fd in self._files.values():
+                os.close(fd)
+            self._files.clear()
 
     def _loop(self) -> None:
         """Wake every flush interval (or when the buffer fills) and write."""
@@ -155,6 +198,7 @@ def _chunks(entry: Entry, size: int) -> Iterator[Entry]:
             records=list(records[cut]),
             shadow_scores=None if entry.shadow_scores is None else entry.shadow_scores[cut],
             shadow_labels=None if entry.shadow_labels is None else entry.shadow_labels[cut],
+            flags=None if entry.flags is None else entry.flags[cut],
         )
 
 
@@ -175,12 +219,22 @@ def format_entry(entry: Entry) -> list[bytes]:
     }
     if entry.variant is not None:
         shared["variant"] = entry.variant
+    if entry.correlation_id is not None:
+        shared["correlation_id"] = entry.correlation_id
     shadow = entry.shadow_scores is not None and entry.shadow_labels is not None
     if shadow:
         shared["shadow_version"] = entry.shadow_version
     head = dumps(shared)[:-1] + b',"record":'
     index = entry.records or range(len(entry.rows))
     rows = zip(index, entry.rows, entry.scores, entry.labels, strict=True)
+    if entry.flags is not None and any(entry.flags):
+        flags = [b"" if f is None else b',"out_of_contract":' + dumps(f) for f in entry.flags]
+        lines = [
+            b'%s%d,"score":%s,"label":%s%s%s\n'
+            % (head, i, dumps(s), dumps(lab), flag, _rest(dumps(row)))
+            for (i, row, s, lab), flag in zip(rows, flags, strict=True)
+        ]
+        return lines if not shadow else _with_shadow(lines, entry)
     if not shadow:
         return [
             b'%s%d,"score":%s,"label":%s%s\n' % (head, i, dumps(s), dumps(lab), _rest(dumps(row)))
@@ -194,30 +248,17 @@ def format_entry(entry: Entry) -> list[bytes]:
     ]
 
 
+def _with_shadow(lines: list[bytes], entry: Entry) -> list[bytes]:
+    """Flagged lines with the shadow's score and label added (the rare path: re-encoded)."""
+    out = []
+    for line, ss, sl in zip(lines, entry.shadow_scores or (), entry.shadow_labels or (),
+                            strict=True):  # fmt: skip
+        one = orjson.loads(line)
+        one.update(shadow_score=ss, shadow_label=sl)
+        out.append(orjson.dumps(one) + b"\n")
+    return out
+
+
 def _rest(encoded: bytes) -> bytes:
     """An encoded object's members after a comma, with its closing brace (`}` when empty)."""
     return b"," + encoded[1:] if len(encoded) > 2 else b"}"
-
-
-def append_feedback(paths: Paths, items: list[dict[str, Any]], lock: threading.Lock) -> int:
-    """Append outcomes to today's feedback file; the count written."""
-    now = datetime.now(UTC)
-    stamp = now.isoformat(timespec="microseconds")
-    lines = [
-        json.dumps(
-            {
-                "request_id": it["request_id"],
-                "record": int(it.get("record", 0)),
-                "outcome": it["outcome"],
-                "time": stamp,
-            }
-        )
-        + "\n"
-        for it in items
-    ]
-    target = day_file(feedback_dir(paths), "feedback", now)
-    with lock:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a", encoding="utf-8") as fh:
-            fh.write("".join(lines))
-    return len(lines)

@@ -1,21 +1,26 @@
 """Request and response schemas generated from params: another table works by params alone.
 
-Numeric features are finite floats within +-1e15 (null only where `validation.max_null_fraction`
-tolerates nulls, since the pipeline imputes them); categorical features are one of
-`validation.categories` where listed, else any string. A record may also carry the customer
-id (`data.id_column`, a string or an integer), which canary routing is sticky by. Unknown
-fields are refused.
+The rules are the data contract of `lifecycle.config.contract`, the ones the batch validator
+enforces: numeric features are finite floats within `validation.ranges` (else within +-1e15),
+null only where `validation.max_null_fraction` tolerates nulls (the pipeline imputes them);
+categorical features are one of `validation.categories` where listed, else any string. With
+`serving.out_of_contract: flag` the schema keeps only the loose limits (finite, +-1e15, any
+string) and `ServiceState` flags each record that breaks a contract rule instead. A record
+may also carry the customer id (`data.id_column`, a string or an integer; an integral float
+such as -149.0 is that integer), which canary routing is sticky by. Unknown fields are refused.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from lifecycle.config import Params
+from lifecycle.config.contract import ColumnRule, column_rules
 from lifecycle.serve.fastparse import FastDecoder, build_decoders
 
 if TYPE_CHECKING:
@@ -67,36 +72,47 @@ class RequestSchema:
         return list(self.predict.many.validate_python(rows))
 
 
-def _numeric(nullable: bool) -> Any:
-    """A finite float of sane size (JSON numbers only), nullable when params allow nulls."""
-    finite = Annotated[
-        float, Field(strict=True, allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
-    ]
-    return finite | None if nullable else finite
+def _numeric(rule: ColumnRule, strict: bool) -> Any:
+    """A finite float within the contract's range (strict) or +-1e15, nullable when allowed."""
+    low, high = -MAX_MAGNITUDE, MAX_MAGNITUDE
+    if strict and rule.low is not None and rule.high is not None:
+        low, high = rule.low, rule.high
+    finite = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=low, le=high)]
+    return finite | None if rule.nullable else finite
 
 
-def _categorical(categories: tuple[str, ...] | None, nullable: bool) -> Any:
-    """One of the known categories when params list them, else any string."""
-    kind: Any = Literal[tuple(categories)] if categories else Annotated[str, Field(strict=True)]
-    return kind | None if nullable else kind
+def _categorical(rule: ColumnRule, strict: bool) -> Any:
+    """One of the contract's categories (strict, when listed), else any string."""
+    cats = rule.categories if strict else None
+    kind: Any = Literal[tuple(cats)] if cats else Annotated[str, Field(strict=True)]
+    return kind | None if rule.nullable else kind
+
+
+def _integral(value: Any) -> Any:
+    """An integral float (-149.0) as the integer it is; anything else as it came."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _customer_id() -> Any:
     """The optional id a record may carry: canary routing is sticky by it, the log keeps it."""
     text = Annotated[str, Field(strict=True, min_length=1, max_length=128)]
     # integers within 2**53: exact in every JSON reader of the log (pandas reads larger as floats)
-    number = Annotated[int, Field(strict=True, gt=-(2**53), lt=2**53)]
+    number = Annotated[int, BeforeValidator(_integral), Field(strict=True, gt=-(2**53), lt=2**53)]
     return text | number
 
 
 def record_type(params: Params) -> type:
     """A TypedDict of every feature (and the optional customer id), from data and validation."""
-    data, rules = params.data, params.validation
+    data = params.data
+    rules = column_rules(data, params.validation)
+    strict = params.serving.out_of_contract == "reject"
     fields: dict[str, Any] = {}
     for col in data.numeric:
-        fields[col] = _numeric(col in rules.max_null_fraction)
+        fields[col] = _numeric(rules[col], strict)
     for col in data.categorical:
-        fields[col] = _categorical(rules.categories.get(col), col in rules.max_null_fraction)
+        fields[col] = _categorical(rules[col], strict)
     fields[data.id_column] = NotRequired[_customer_id()]
     make: Any = TypedDict
     record: Any = make("Record", fields)
@@ -109,7 +125,8 @@ def feedback_type(params: Params) -> type:
     labels = tuple(params.validation.target_labels)
     fields: dict[str, Any] = {
         "request_id": Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")],
-        "record": NotRequired[Annotated[int, Field(ge=0, strict=True)]],
+        # below 2**53: exact in every JSON reader, and fits the outcome index's INTEGER
+        "record": NotRequired[Annotated[int, Field(ge=0, lt=2**53, strict=True)]],
         "outcome": Literal[labels],
     }
     make: Any = TypedDict
@@ -144,9 +161,19 @@ def build_schema(params: Params) -> RequestSchema:
 
 
 def error_details(err: ValidationError, prefix: str = "body") -> list[dict[str, Any]]:
-    """FastAPI-style 422 details: where (the field), what rule, and a plain message."""
+    """FastAPI-style 422 details: where (the field), what rule, a plain message, the value.
+
+    The value is given back only when it is a short scalar (a finite number, a short string,
+    null), so a 422 never echoes a whole record or a large body, nor a NaN JSON cannot carry.
+    """
     out = []
-    for e in err.errors(include_url=False, include_input=False, include_context=False):
+    for e in err.errors(include_url=False, include_context=False):
         loc = [prefix, *e["loc"]]
-        out.append({"loc": loc, "msg": e["msg"], "type": e["type"]})
+        one: dict[str, Any] = {"loc": loc, "msg": e["msg"], "type": e["type"]}
+        value = e.get("input")
+        number = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+        scalar = number or (value is None and e["type"] != "missing")
+        if scalar or (isinstance(value, str) and len(value) <= 64):
+            one["input"] = value
+        out.append(one)
     return out

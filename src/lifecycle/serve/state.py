@@ -13,7 +13,6 @@ import gc
 import logging
 import os
 import resource
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,9 @@ from typing import Any
 import orjson
 from fastapi import Response
 
+from lifecycle.alias_signal import last_move, signal_file, stamp
 from lifecycle.config import Params, load_params
+from lifecycle.config.contract import column_rules, violations
 from lifecycle.ledger.record import record_serving_period
 from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
@@ -30,7 +31,8 @@ from lifecycle.predictions import predictions_dir
 from lifecycle.serve.batcher import MicroBatcher
 from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import ServiceMetrics
-from lifecycle.serve.model_holder import LoadedModel, ModelHolder
+from lifecycle.serve.model_holder import LoadedModel, ModelCache, ModelHolder
+from lifecycle.serve.outcomes import OutcomeStore
 from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.schema import RequestSchema, build_schema
 from lifecycle.serve.shadow import ShadowScorer
@@ -39,6 +41,7 @@ from lifecycle.settings import get_settings
 from lifecycle.system import cpu_seconds
 
 log = logging.getLogger("lifecycle.serve")
+INLINE_LOG_ROWS = 64  # answers up to this many records write their log lines on the event loop
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class ServeSettings:
     alias: str = "champion"
     record_ledger: bool = True
     viewer_token: str | None = field(default=None, repr=False)
+    outcomes_token: str | None = field(default=None, repr=False)
+    load_first: bool = False  # the lifespan waits for the model: no traffic before it is loaded
 
     @classmethod
     def from_env(cls, params_file: str | None = None) -> ServeSettings:
@@ -60,6 +65,8 @@ class ServeSettings:
             Paths.from_env(),
             get_settings().admin_token,
             viewer_token=get_settings().viewer_token,
+            outcomes_token=get_settings().outcomes_token,
+            load_first=get_settings().serve_load_first,
         )
 
 
@@ -82,9 +89,11 @@ class ServiceState:
         self.settings = settings
         self.schema: RequestSchema = build_schema(p)
         self.metrics = ServiceMetrics(drift_source=lambda: latest_worst_drift(settings.paths))
-        self.holder = ModelHolder(p, settings.paths, settings.alias)
+        self.models = ModelCache()  # both holders' loaded versions: swaps back need no load
+        self.holder = ModelHolder(p, settings.paths, settings.alias, self.models)
         self.holder.on_swap = self._swapped
-        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias)
+        self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias, self.models)
+        self.signal = signal_file(settings.paths, p.mlflow.model_name)
         self.canary = Canary(p.serving)
         self.metrics.canary_share.set(self.canary.share)
         self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
@@ -94,6 +103,8 @@ class ServiceState:
             p.serving.log_buffer_rows, self.metrics.idle,
         )  # fmt: skip
         self.threshold = p.serving.threshold or p.train.threshold
+        flag = p.serving.out_of_contract == "flag"
+        self.contract = column_rules(p.data, p.validation) if flag else None
         labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
         self.positive, self.negative = p.data.positive_label, labels[0]
         self.shadow = ShadowScorer(
@@ -101,7 +112,7 @@ class ServiceState:
             self._busy, self.metrics, self.metrics.idle,
         )  # fmt: skip
         self.shadow_lines = ShadowedLines(predictions_dir(settings.paths))  # for GET /shadow
-        self.feedback_lock = threading.Lock()
+        self.outcomes = OutcomeStore(settings.paths)
         self.lifespans = 0
         self.started = datetime.now(UTC)
         self.period_start = self.started
@@ -185,13 +196,21 @@ class ServiceState:
             self.metrics.canary_step_backs.inc()
         self.metrics.canary_share.set(self.canary.share)
 
-    def answer(self, request_id: str, rows: list[dict[str, Any]], parts: list[Part]) -> Response:
-        """Label, log and count each variant's scores; the JSON response in record order."""
+    async def answer(
+        self,
+        request_id: str,
+        correlation_id: str | None,
+        rows: list[dict[str, Any]],
+        parts: list[Part],
+    ) -> Response:
+        """Label, log (before answering) and count each variant's scores; the JSON response."""
         import numpy as np
 
         now = datetime.now(UTC)
         whole = len(parts) == 1
         predictions: list[Any] = [] if whole else [None] * len(rows)
+        flags = self._flags(rows)
+        durable: list[Entry] = []
         for part in parts:
             values: list[float] = part.scores.tolist()
             labels = self.labels(values)
@@ -199,11 +218,13 @@ class ServiceState:
             entry = Entry(
                 request_id, now, v, rows if whole else [rows[i] for i in part.index],
                 values, labels, "api", None if whole else part.index, part.variant,
+                correlation_id=correlation_id,
+                flags=None if flags is None else [flags[i] for i in part.index],
             )  # fmt: skip
             if part.variant == CHAMPION and self.settings.params.serving.shadow:
                 self.shadow.submit(entry)
             else:
-                self.log.append(entry)
+                durable.append(entry)
             self.metrics.predictions.labels(v).inc(n)
             self.metrics.variant_predictions.labels(part.variant).inc(n)
             self.metrics.scores.observe_many(np.asarray(part.scores, dtype=np.float64))
@@ -217,16 +238,29 @@ class ServiceState:
             else:
                 for i, one in zip(part.index, answers, strict=True):
                     predictions[i] = one
+        if durable:  # on disk before the answer leaves; a big request writes off the loop
+            if len(rows) <= INLINE_LOG_ROWS:
+                self.log.write_now(durable)
+            else:
+                await asyncio.to_thread(self.log.write_now, durable)
         self.period_predictions += len(rows)
         versions = {p.model.version for p in parts}
         champions = [p.model.version for p in parts if p.variant == CHAMPION]
         top = versions.pop() if len(versions) == 1 else champions[0]
-        body = {"request_id": request_id, "model_version": top, "predictions": predictions}
-        return Response(
-            orjson.dumps(body),
-            media_type="application/json",
-            headers={"X-Request-ID": request_id, "X-Model-Version": top},
-        )
+        body: dict[str, Any] = {
+            "request_id": request_id, "model_version": top, "predictions": predictions
+        }  # fmt: skip
+        headers = {"X-Request-ID": request_id, "X-Model-Version": top}
+        if correlation_id is not None:
+            body["correlation_id"] = headers["X-Correlation-ID"] = correlation_id
+        return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+    def _flags(self, rows: list[dict[str, Any]]) -> list[str | None] | None:
+        """Per record, the contract rules it breaks (flag mode only; None in reject mode)."""
+        if self.contract is None:
+            return None
+        found = [violations(r, self.contract) for r in rows]
+        return ["; ".join(f) if f else None for f in found]
 
     async def follow(self) -> None:
         """Load the first model, then re-resolve the alias every poll interval."""
@@ -266,15 +300,59 @@ class ServiceState:
             "error": None if model else self.challenger.last_error,
         }
 
-    async def meter(self) -> None:
-        """Write a ledger entry of uptime and predictions every ledger period."""
-        period = self.settings.params.serving.ledger_period_seconds
-        while True:
-            await asyncio.sleep(period)
-            await asyncio.to_thread(self.record_period)
+    async def load_first(self) -> None:
+        """Until the first model is loaded (the lifespan waits here: no traffic before it)."""
+        while self.holder.current is None:
+            try:
+                await asyncio.to_thread(self.holder.refresh)
+            except Exception as err:  # retried: the registry may come up after the service
+                self.holder.last_error = f"{type(err).__name__}: {err}"
+                log.warning("first model load failed: %s", self.holder.last_error)
+            if self.holder.current is None:
+                await asyncio.sleep(1.0)
 
-    def record_period(self) -> None:
-        """Record the period since the last entry in the ledger (errors are logged, not raised)."""
+    async def watch_aliases(self) -> None:
+        """Follow the alias-moved signal at once (`lifecycle.alias_signal`); polling stays."""
+        every = self.settings.params.serving.alias_watch_seconds
+        seen = stamp(self.signal)
+        while True:
+            await asyncio.sleep(every)
+            now = stamp(self.signal)
+            if now == seen:
+                continue
+            seen = now
+            await self.follow_move(last_move(self.signal) or {})
+
+    async def follow_move(self, move: dict[str, str | None]) -> None:
+        """Re-resolve the alias that moved; pre-load a version given another alias."""
+        alias, version = move.get("alias"), move.get("version")
+        p, paths = self.settings.params, self.settings.paths
+        try:
+            if alias is None or alias == self.holder.alias:
+                await asyncio.to_thread(self.holder.refresh)
+            elif alias == self.challenger.alias and self.wants_challenger:
+                await self.refresh_challenger()
+            elif version:  # e.g. a new challenger: loaded now, so promoting it is instant
+                await asyncio.to_thread(self.models.preload, p, paths, version, alias)
+        except Exception as err:  # the old model keeps serving; the poll retries
+            self.metrics.reloads.labels("failed").inc()
+            log.warning("following the alias move %s failed: %s: %s", move, type(err).__name__,
+                        err)  # fmt: skip
+
+    async def meter(self) -> None:
+        """Open the serving period's ledger row now, update it every minute, close each period."""
+        s = self.settings.params.serving
+        await asyncio.to_thread(self.record_period, False)
+        while True:
+            await asyncio.sleep(s.ledger_update_seconds)
+            age = (datetime.now(UTC) - self.period_start).total_seconds()
+            await asyncio.to_thread(self.record_period, age >= s.ledger_period_seconds)
+
+    def record_period(self, close: bool = True) -> None:
+        """Write the period so far to its ledger row (same key: updated); close it to start anew.
+
+        Errors are logged, not raised. A `kill -9` loses at most the last update interval.
+        """
         if not self.settings.record_ledger:
             return
         end, cpu = datetime.now(UTC), cpu_seconds()
@@ -292,8 +370,9 @@ class ServiceState:
         except Exception:  # the ledger must never take the service down
             log.exception("could not record the serving period in the ledger")
             return
-        self.period_start, self.period_cpu = end, cpu
-        self.period_predictions -= count
+        if close:
+            self.period_start, self.period_cpu = end, cpu
+            self.period_predictions -= count
 
 
 async def _nothing() -> None:

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Params
@@ -19,6 +20,7 @@ from lifecycle.orchestration import progress
 from lifecycle.orchestration.results import MonitorFlowResult
 from lifecycle.paths import Paths
 from lifecycle.registry import CHAMPION, version_by_alias
+from lifecycle.settings import get_settings
 from lifecycle.simulate.plan import Plan, SimulationError
 from lifecycle.simulate.results import MonthResult, SimulationResult
 from lifecycle.simulate.services import prefect_api, retrain_worker, service
@@ -188,8 +190,11 @@ def simulate(
         bar = stack.enter_context(progress.steps("starting", total=plan.months, quiet=quiet))
         bar.show("starting the Prefect server and the service")
         api = stack.enter_context(prefect_api(paths))
-        url = service_url or stack.enter_context(service(paths))
-        client = stack.enter_context(httpx.Client(base_url=url, timeout=120))
+        s = get_settings()  # outcomes need a role: the configured token, else one for our service
+        token = s.outcomes_token or s.admin_token or ("" if service_url else token_urlsafe(24))
+        url = service_url or stack.enter_context(service(paths, outcomes_token=token))
+        auth = {"Authorization": f"Bearer {token}"} if token else None
+        client = stack.enter_context(httpx.Client(base_url=url, timeout=120, headers=auth))
         dep = None
         if plan.retrain == "event":
             dep = stack.enter_context(retrain_worker(params, paths, api))

@@ -91,7 +91,7 @@ def _record(meter: Metering, reaped: Reaped) -> None:
 
 
 @contextmanager
-def service(paths: Paths, timeout: float = 240.0) -> Iterator[str]:
+def service(paths: Paths, timeout: float = 240.0, outcomes_token: str = "") -> Iterator[str]:
     """`uvicorn lifecycle.serve.app:app_from_env` on a free loopback port until it is ready."""
     import httpx
 
@@ -101,6 +101,8 @@ def service(paths: Paths, timeout: float = 240.0) -> Iterator[str]:
     cmd = [sys.executable, "-m", "uvicorn", "lifecycle.serve.app:app_from_env", "--factory",
            "--host", HOST, "--port", str(port), "--log-level", "warning"]  # fmt: skip
     env = {"LIFECYCLE_HOME": str(paths.root)}
+    if outcomes_token:  # POST /feedback needs the outcomes role
+        env["LIFECYCLE_OUTCOMES_TOKEN"] = outcomes_token
     with background(cmd, log, env, paths.root, Metering("service", serving=True)) as proc:
         deadline = time.monotonic() + timeout
         while True:

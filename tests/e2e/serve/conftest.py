@@ -50,7 +50,9 @@ def server(project: Project) -> Iterator[Server]:
     yield from launch(project)
 
 
-def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Server]:
+def launch(
+    project: Project, extra: dict[str, str] | None = None, workers: int = 1, ready: float = 90
+) -> Iterator[Server]:
     """Start `serve()` with the project's environment (and extra variables); stop it after."""
     port = free_port()
     env = {
@@ -61,7 +63,7 @@ def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Se
         "LIFECYCLE_ADMIN_TOKEN": TOKEN,
         **(extra or {}),
     }
-    code = "from lifecycle.commands.serve import serve; serve()"
+    code = f"from lifecycle.commands.serve import serve; serve(workers={workers})"
     output = project.root / f"server-{port}.log"
     # output to a file, not a pipe: an unread pipe fills up and blocks the server's logging
     with output.open("wb") as sink:
@@ -70,7 +72,7 @@ def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Se
             stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
     srv = Server(f"http://127.0.0.1:{port}", proc, project, output)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + ready
     try:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -82,7 +84,7 @@ def launch(project: Project, extra: dict[str, str] | None = None) -> Iterator[Se
                 pass
             time.sleep(0.2)
         else:
-            raise AssertionError("server not ready in 90 s")
+            raise AssertionError(f"server not ready in {ready:.0f} s")
         yield srv
     finally:
         if proc.poll() is None:

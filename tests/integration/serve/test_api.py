@@ -38,7 +38,8 @@ def test_predict_one_and_many(client: TestClient, records: list[dict[str, object
     assert 0 <= pred["score"] <= 1 and pred["model_version"] == "1"
     assert pred["label"] == ("Yes" if pred["score"] >= 0.5 else "No")
     many = client.post("/predict", json=records[:7], headers={"X-Request-ID": "abc-1"}).json()
-    assert many["request_id"] == "abc-1"
+    # the request id is the server's; the caller's is kept beside it (issue 16, point 1)
+    assert many["request_id"] != "abc-1" and many["correlation_id"] == "abc-1"
     assert [p["record"] for p in many["predictions"]] == list(range(7))
 
 
@@ -163,13 +164,13 @@ def test_feedback_joins_the_log(
     from lifecycle.predictions import labelled
 
     rid = client.post("/predict", json=records[:3]).json()["request_id"]
-    assert client.post("/feedback", json={"request_id": rid, "outcome": "Yes"}).json() == {
-        "accepted": 1
-    }
+    one = client.post("/feedback", json={"request_id": rid, "outcome": "Yes"}, headers=AUTH)
+    assert one.json() == {"accepted": 1}
     lines = "\n".join(json.dumps({"request_id": rid, "record": i, "outcome": "No"}) for i in (1, 2))
-    r = client.post("/feedback", content=lines, headers={"Content-Type": "application/x-ndjson"})
+    kind = {"Content-Type": "application/x-ndjson", **AUTH}
+    r = client.post("/feedback", content=lines, headers=kind)
     assert r.json() == {"accepted": 2}
-    bad = client.post("/feedback", json={"request_id": rid, "outcome": "maybe"})
+    bad = client.post("/feedback", json={"request_id": rid, "outcome": "maybe"}, headers=AUTH)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "outcome"]
     client.app.state.service.log.flush()  # type: ignore[attr-defined]
     joined = labelled(Paths(project.root))

@@ -221,7 +221,7 @@ def test_shadow_logs_both_scores_and_never_answers(
         service(client).log.flush()
     paths = Paths(project.root)
     logged = read_lines(paths.predictions)
-    mine = logged[logged["request_id"] == "shadow-1"].sort_values("record")
+    mine = logged[logged["request_id"] == body["request_id"]].sort_values("record")
     assert len(mine) == 30
     assert (mine["model_version"].astype(str) == "1").all()
     assert (mine["shadow_version"].astype(str) == challenger).all()
@@ -255,9 +255,11 @@ def test_shadow_report_compares_agreement_and_profit(
         # outcomes: the truth is the champion's own ranking (its top 30% churn)
         scores = np.array([p["score"] for p in body["predictions"]])
         cut = np.quantile(scores, 0.7)
-        feedback = [{"request_id": "inv-1", "record": i, "outcome": "Yes" if s >= cut else "No"}
+        rid = body["request_id"]  # the server's id (the caller's "inv-1" is its correlation id)
+        feedback = [{"request_id": rid, "record": i, "outcome": "Yes" if s >= cut else "No"}
                     for i, s in enumerate(scores)]  # fmt: skip
-        assert client.post("/feedback", json=feedback).json() == {"accepted": 200}
+        sent = client.post("/feedback", json=feedback, headers=AS_OPERATOR)
+        assert sent.json() == {"accepted": 200}
         report = client.get("/shadow", headers=AS_VIEWER).json()
     [pair] = [c for c in report["comparisons"] if c["challenger_version"] == "77"]
     assert pair["labelled_rows"] == 200

@@ -51,6 +51,9 @@ def base_record(params: Params) -> dict[str, Any]:
     """One valid record of this params file."""
     rules = params.validation
     row: dict[str, Any] = {c: 1.5 for c in params.data.numeric}
+    for c, (low, high) in rules.ranges.items():  # within the contract's range
+        if c in row:
+            row[c] = (low + high) / 2
     for c in params.data.categorical:
         row[c] = rules.categories[c][0] if c in rules.categories else "text"
     return row
@@ -86,7 +89,20 @@ def test_edge_values_in_every_field(params: Params) -> None:
             assert disagreement(schema, raw) is None, (field, literal)
             if schema.predict.fast[1](raw) is None and _accepts(schema, raw):
                 fast_only.append((field, literal))
-    assert fast_only == []  # and it takes every one of these bodies pydantic takes
+    # and it takes every one of these bodies pydantic takes, except an integral float id
+    # (36.0 is the id 36): msgspec refuses it and pydantic decides, as for any refusal
+    integral = {lit for lit in EDGE_LITERALS if _integral_float(lit)}
+    id_column = params.data.id_column
+    assert [(f, lit) for f, lit in fast_only if f != id_column or lit not in integral] == []
+
+
+def _integral_float(literal: str) -> bool:
+    """Whether a JSON literal is a float (not an int) whose value is an integer."""
+    try:
+        value = json.loads(literal)
+    except ValueError:
+        return False
+    return isinstance(value, float) and value.is_integer()
 
 
 def _accepts(schema: RequestSchema, raw: bytes) -> bool:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from lifecycle.paths import Paths
 from lifecycle.predictions import labelled, read_lines
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback, format_entry
+from lifecycle.serve.outcomes import OutcomeStore
+from lifecycle.serve.predlog import Entry, PredictionLog, format_entry
 
 
 def entry(rid: str, when: datetime, n: int = 2) -> Entry:
@@ -53,9 +54,9 @@ def test_day_partitions_and_feedback_join(tmp_path: Path) -> None:
     log.close()
     days = sorted(p.name for p in paths.predictions.iterdir())
     assert days == ["date=2026-03-01", "date=2026-03-02"]
-    lock = threading.Lock()
-    append_feedback(paths, [{"request_id": "a", "outcome": "No"}], lock)
-    append_feedback(paths, [{"request_id": "a", "record": 0, "outcome": "Yes"}], lock)
+    store = OutcomeStore(paths)  # written once, then corrected: the correction wins
+    store.record([{"request_id": "a", "outcome": "No"}], "outcomes")
+    store.correct("a", 0, "Yes", "late CRM update", "operator")
     joined = labelled(paths).sort_values(["request_id", "record"])
     assert [o if isinstance(o, str) else None for o in joined["outcome"]] == ["Yes"] + [None] * 3
     assert not any("feedback" in str(p) for p in paths.predictions.rglob("*"))
@@ -128,3 +129,36 @@ def test_writer_formats_while_idle_and_never_delays_shutdown(tmp_path: Path) -> 
     started = time.monotonic()
     log.close()
     assert time.monotonic() - started < 5 and log.written == 5
+
+
+def test_write_now_is_on_disk_before_it_returns_and_never_interleaves(tmp_path: Path) -> None:
+    """16 threads x 50 answers written at once: every line whole, in the file on return."""
+    log = PredictionLog(tmp_path / "p")
+    now = datetime.now(UTC)
+
+    def work(t: int) -> None:
+        for i in range(50):
+            e = entry(f"{t}-{i}", now, 3)
+            log.write_now([e])
+            text = "".join(f.read_text() for f in (tmp_path / "p").rglob("*.jsonl"))
+            assert text.count(f'"request_id":"{t}-{i}"') == 3  # before the answer would leave
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(16)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    log.close()
+    frame = read_lines(tmp_path / "p")
+    assert len(frame) == 16 * 50 * 3 and frame["request_id"].nunique() == 800
+
+
+def test_flags_and_correlation_id_reach_the_line(tmp_path: Path) -> None:
+    """An out-of-contract record's line says which rule; the caller's id rides beside."""
+    e = Entry("r", datetime(2026, 3, 2, tzinfo=UTC), "3", [{"x": -5.0}, {"x": 1.0}],
+              [0.1, 0.2], ["No", "No"], "api", correlation_id="crm-9",
+              flags=["x=-5.0: must be within [0, 10] (validation.ranges)", None])  # fmt: skip
+    first, second = (json.loads(ln) for ln in format_entry(e))
+    assert first["out_of_contract"].startswith("x=-5.0") and "out_of_contract" not in second
+    assert first["correlation_id"] == second["correlation_id"] == "crm-9"
+    assert first["x"] == -5.0 and second["record"] == 1

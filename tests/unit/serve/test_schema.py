@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,54 @@ def test_each_rule_names_the_field(raw: bytes, loc: list[object], kind: str) -> 
     assert {"loc": loc, "type": kind} in [
         {"loc": e["loc"], "type": e["type"]} for e in error_details(err.value)
     ]
+
+
+def test_the_api_enforces_the_validation_contract() -> None:
+    """A value the batch validator calls impossible is a 422 naming field, value and rule."""
+    from lifecycle.config import load_params
+
+    params = load_params(PARAMS_FILE)
+    schema = build_schema(params)
+    row: dict[str, Any] = {c: 1.0 for c in params.data.numeric}
+    row.update({c: params.validation.categories[c][0] for c in params.data.categorical})
+    assert schema.predict.parse(json.dumps(row).encode())[0]["tenure"] == 1.0
+    for col, bad in (("tenure", -5), ("female", 5.8e14), ("contract", "Weekly")):
+        with pytest.raises(ValidationError) as err:
+            schema.predict.parse(json.dumps({**row, col: bad}).encode())
+        (detail,) = error_details(err.value)
+        assert detail["loc"] == ["body", col] and detail["input"] == bad, detail
+        assert detail["type"] in {"greater_than_equal", "less_than_equal", "literal_error"}
+
+
+def test_out_of_contract_flag_mode_keeps_only_the_loose_limits() -> None:
+    """With serving.out_of_contract: flag, -5 is scored (and flagged), 1e400 still refused."""
+    from lifecycle.config import load_params
+    from lifecycle.config.contract import column_rules, violations
+
+    params = load_params(PARAMS_FILE)
+    flag = params.model_copy(
+        update={"serving": params.serving.model_copy(update={"out_of_contract": "flag"})}
+    )
+    schema = build_schema(flag)
+    row: dict[str, Any] = {c: 1.0 for c in params.data.numeric}
+    row.update({c: params.validation.categories[c][0] for c in params.data.categorical})
+    (parsed,) = schema.predict.parse(json.dumps({**row, "tenure": -5}).encode())
+    rules = column_rules(params.data, params.validation)
+    assert violations(parsed, rules) == ["tenure=-5.0: must be within [0, 120] (validation.ranges)"]
+    assert violations(row, rules) == []
+    with pytest.raises(ValidationError):
+        schema.predict.parse(json.dumps({**row, "tenure": 1e16}).encode())
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [(-149.0, -149), (36, 36), ("7590-VHVEG", "7590-VHVEG")]
+)
+def test_an_integral_float_id_is_that_integer(given: Any, kept: Any) -> None:
+    """-149.0 is the id -149 (an int); 1.5 and 2**60 are still refused."""
+    schema = build_schema(other_table())
+    base = {"age": 3, "balance": 1, "plan": "pro", "region": "a"}
+    (row,) = schema.predict.parse(json.dumps({**base, "customer_id": given}).encode())
+    assert row["customer_id"] == kept and type(row["customer_id"]) is type(kept)
+    for bad in (1.5, 2.0**60):
+        with pytest.raises(ValidationError):
+            schema.predict.parse(json.dumps({**base, "customer_id": bad}).encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,8 @@ from lifecycle.comparison import compare
 from lifecycle.config import load_params
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback
+from lifecycle.serve.outcomes import OutcomeStore
+from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.shadow_lines import ShadowedLines, compare_logged
 
 
@@ -51,8 +51,8 @@ def test_shadow_report_reads_only_what_the_log_gained(tmp_path: Path, params: An
         log.append(shadowed(f"a{i}", day, 40))
         log.append(shadowed(f"b{i}", day, 30, shadow=False))
     log.flush()
-    append_feedback(paths, [{"request_id": "a0", "record": r, "outcome": "Yes"} for r in range(40)],
-                    threading.Lock())  # fmt: skip
+    outcomes = [{"request_id": "a0", "record": r, "outcome": "Yes"} for r in range(40)]
+    OutcomeStore(paths).record(outcomes, "outcomes")
     reader = ShadowedLines(predictions_dir(paths))
     first = compare_logged(params, paths, reader)
     assert first == compare(params, paths) and first[0].rows == 80

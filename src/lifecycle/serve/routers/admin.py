@@ -1,15 +1,22 @@
-"""Operator routes: reload the champion, roll back to @previous, set the canary share."""
+"""Operator routes: reload the champion, roll back to @previous, set the canary share.
+
+The operator token is checked (a router dependency) before any body is read: a route here
+reads its own body inside the handler, never as a FastAPI body parameter, which FastAPI
+would parse before the dependencies run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import ValidationError
 
 from lifecycle.registry import RegistryError
 from lifecycle.registry import rollback as registry_rollback
 from lifecycle.serve.deps import ADMIN, READ_ONLY, State
+from lifecycle.serve.http import invalid, read_body
 from lifecycle.serve.models import CanaryShare
 
 router = APIRouter(prefix="/admin", dependencies=[ADMIN])
@@ -42,9 +49,18 @@ async def rollback(state: State) -> dict[str, Any]:
     return {"champion": move.champion, "demoted": move.previous, "model_version": serving}
 
 
-@router.post("/canary", responses={**READ_ONLY, 409: {}})
-async def set_canary(body: CanaryShare, state: State) -> dict[str, Any]:
+@router.post(
+    "/canary",
+    responses={**READ_ONLY, 409: {}, 422: {}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": CanaryShare.model_json_schema()}}}},
+)  # fmt: skip
+async def set_canary(request: Request, state: State) -> dict[str, Any]:
     """Set the share of customers the challenger answers (0 stops the canary)."""
+    try:  # read here, after the token check
+        body = CanaryShare.model_validate_json(await read_body(request, 4096))
+    except ValidationError as err:
+        raise invalid(err) from None
     if body.share > 0 and state.challenger.current is None:
         await state.refresh_challenger()
         if state.challenger.current is None:

@@ -1,23 +1,36 @@
-"""POST /feedback: real outcomes by request id, appended for the join with the log."""
+"""POST /feedback: real outcomes by the server's request ids, once; PUT corrects one, audited.
+
+Both need the outcomes role (or the operator's), checked before the body is read.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field, ValidationError
 
-from lifecycle.serve.deps import State
+from lifecycle.serve.deps import Role, State
 from lifecycle.serve.http import invalid, read_body
 from lifecycle.serve.openapi import ERRORS
-from lifecycle.serve.predlog import append_feedback
+from lifecycle.serve.outcomes import NoOutcomeError, OutcomeConflictError
 
-router = APIRouter()
+router = APIRouter(responses={401: {}, 403: {}})
+RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
-@router.post("/feedback", responses={k: ERRORS[k] for k in (413, 422)})
-async def feedback(request: Request, state: State) -> dict[str, int]:
-    """Real outcomes by request id (JSON, or a JSON-lines file), joined to the log later."""
+class CorrectionBody(BaseModel):
+    """A corrected outcome: which record, the new outcome, and why."""
+
+    record: int = Field(default=0, ge=0, lt=2**53, strict=True)
+    outcome: str | int
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/feedback", responses={k: ERRORS[k] for k in (409, 413, 422)})
+async def feedback(request: Request, state: State, role: Role) -> dict[str, int]:
+    """Real outcomes by request id (JSON, or a JSON-lines file), each written once."""
     raw = await read_body(request, state.settings.params.serving.max_body_bytes)
     kind = request.headers.get("content-type", "")
     if "ndjson" in kind or "jsonl" in kind:
@@ -26,6 +39,42 @@ async def feedback(request: Request, state: State) -> dict[str, int]:
         items = state.schema.feedback.parse(raw)
     except ValidationError as err:
         raise invalid(err) from None
-    paths = state.settings.paths
-    written = await asyncio.to_thread(append_feedback, paths, items, state.feedback_lock)
+    try:
+        written = await asyncio.to_thread(state.outcomes.record, items, role)
+    except OutcomeConflictError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from None
     return {"accepted": written}
+
+
+@router.put(
+    "/feedback/{request_id}",
+    responses={404: {}, **{k: ERRORS[k] for k in (413, 422)}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": CorrectionBody.model_json_schema()}}}},
+)  # fmt: skip
+async def correct(
+    request_id: RequestId, request: Request, state: State, role: Role
+) -> dict[str, Any]:
+    """Correct one recorded outcome, with a reason; audited (who, when, old, new)."""
+    raw = await read_body(request, 64_000)
+    try:
+        body = CorrectionBody.model_validate_json(raw)
+    except ValidationError as err:
+        raise invalid(err) from None
+    labels = state.settings.params.validation.target_labels
+    if body.outcome not in labels:
+        raise HTTPException(422, f"outcome = {body.outcome!r}: must be one of {list(labels)}")
+    try:
+        fix = await asyncio.to_thread(
+            state.outcomes.correct, request_id, body.record, body.outcome, body.reason, role
+        )
+    except NoOutcomeError as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from None
+    return fix.__dict__
+
+
+@router.get("/feedback/{request_id}/corrections")
+async def corrections(request_id: RequestId, state: State, role: Role) -> list[dict[str, Any]]:
+    """The audit trail of one request's outcome corrections, oldest first."""
+    found = await asyncio.to_thread(state.outcomes.history, request_id)
+    return [c.__dict__ for c in found]

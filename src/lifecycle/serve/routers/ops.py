@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -24,8 +25,13 @@ async def ready(state: State) -> JSONResponse:
     """A model is loaded and answering."""
     model = state.holder.current
     if model is None:
-        return JSONResponse({"ready": False, "detail": state.not_ready()}, status_code=503)
-    return JSONResponse({"ready": True, "model_version": model.version})
+        return JSONResponse(
+            {"ready": False, "detail": state.not_ready()},
+            status_code=503,
+            headers={"Retry-After": "1", "X-Worker-PID": str(os.getpid())},
+        )
+    headers = {"X-Worker-PID": str(os.getpid())}  # which worker answered (restarts show)
+    return JSONResponse({"ready": True, "model_version": model.version}, headers=headers)
 
 
 @router.get("/model", dependencies=[VIEWER], responses={503: ERRORS[503], **READ_ONLY})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import ValidationError
 
-from lifecycle.serve.http import invalid, read_body, request_id_of
+from lifecycle.serve.http import invalid, read_body, request_ids
 from lifecycle.serve.models import PredictResponse
 from lifecycle.serve.openapi import ERRORS
 from lifecycle.serve.state import ServiceState
@@ -29,4 +29,4 @@ async def predict(request: Request) -> Response:
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, state.not_ready())
     parts = await state.score(model, rows)
-    return state.answer(request_id_of(request), rows, parts)
+    return await state.answer(*request_ids(request), rows, parts)
