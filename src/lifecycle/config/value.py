@@ -1,0 +1,23 @@
+"""The value ledger: when outcomes arrive, how sure an estimate must be."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from lifecycle.config.base import Frozen
+
+
+class ValueParams(Frozen):
+    """What a model version earns: outcome lag, calibration gate, estimate intervals."""
+
+    outcome_lag_periods: int = Field(default=1, ge=0, le=24)
+    calibration: Literal["auto", "none", "isotonic"] = "auto"
+    max_ece: float = Field(default=0.05, gt=0, le=0.5)
+    calibration_bins: int = Field(default=10, ge=2, le=50)
+    min_calibration_rows: int = Field(default=200, ge=20)
+    confidence: float = Field(default=0.9, gt=0, lt=1)
+    draws: int = Field(default=400, ge=50, le=20000)
+    min_labelled_share: float = Field(default=0.9, gt=0, le=1)
+    seed: int = 42
