@@ -110,6 +110,9 @@ def merge(old: ValueEntry | None, new: ValueEntry) -> ValueEntry:
     """What a write leaves: realized keeps the earlier estimate and records the gap to it."""
     if old is None:
         return new
+    links: dict[str, str | None] = {k: v for k, v in old.links.items() if v is not None}
+    links |= {k: v for k, v in new.links.items() if v}
+    new = dataclasses.replace(new, links=links)
     if old.status == REALIZED and new.status != REALIZED:
         return old
     if new.status != REALIZED or old.est_value_usd is None:
