@@ -48,11 +48,18 @@ class ValueBook:
                 out[i] = self._apply(row, self._entries(row, reveal=True))
         return out
 
+    def window_file(self, row: MonthResult) -> Path:
+        """The month's served rows (the row names the window; write_window put it here)."""
+        named = Path(row.window)
+        return (
+            named if named.is_file() else self.paths.data / "simulation" / f"{named.name}.parquet"
+        )
+
     def _entries(self, row: MonthResult, *, reveal: bool) -> list[ValueEntry]:
         """The month's entries (one per version that served it), recorded in the ledger."""
         import pandas as pd
 
-        frame = pd.read_parquet(row.window)
+        frame = pd.read_parquet(self.window_file(row))
         if not reveal:
             frame = frame.drop(columns=[self.params.data.target])
         for version in {str(v) for v in frame["model_version"]} - set(self.calibrations):
