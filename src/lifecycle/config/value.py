@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lifecycle.config.base import Frozen
 
@@ -21,3 +21,19 @@ class ValueParams(Frozen):
     draws: int = Field(default=400, ge=50, le=20000)
     min_labelled_share: float = Field(default=0.9, gt=0, le=1)
     seed: int = 42
+    retrain_policy: Literal["off", "value"] = "off"
+    horizon_periods: int = Field(default=3, ge=1, le=60)
+    violations_needed: int = Field(default=2, ge=1)
+    violations_window: int = Field(default=3, ge=1)
+    value_drop_share: float = Field(default=0.2, gt=0, le=1)
+    reference_periods: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _n_of_m(self) -> ValueParams:
+        """N violating windows cannot be asked of fewer than N windows."""
+        if self.violations_needed > self.violations_window:
+            raise ValueError(
+                f"value.violations_needed = {self.violations_needed}: must be <= "
+                f"value.violations_window {self.violations_window} (N of M windows)"
+            )
+        return self
