@@ -111,9 +111,7 @@ imp = time.perf_counter() - t0
 ref, ana = pd.read_parquet(sys.argv[1]), pd.read_parquet(sys.argv[2])
 t1 = time.perf_counter()
 est = nml.CBPE(y_pred_proba="p", y_pred="pred", y_true="y", problem_type="classification_binary",
-               metrics=["roc_auc"], chunk_period=None, chunk_number=None, chunk_size=None,
-               timestamp_column_name=None)
-est.chunker = nml.chunk.DefaultChunker()
+               metrics=["roc_auc"], chunk_number=1)  # one chunk: the whole month, as ours
 est.fit(ref)
 out = {}
 for key, part in ana.groupby("key", sort=False):
