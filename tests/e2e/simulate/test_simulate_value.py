@@ -24,8 +24,10 @@ def test_months_are_estimated_then_realized_with_the_lag_and_decay_is_flagged(
     # value.outcome_lag_periods = 1: months 1 and 2 are realized, month 3's outcomes not yet
     assert "[" in month1[12] and "decay" not in month1[13], month1
     assert month2[13].endswith("decay"), month2  # v1's estimate could not see the new relation
-    assert month3[13] == "waiting" and "[" in month3[12], month3
-    for row in (month1, month2, month3):
+    # v2 learnt from the retrain's small window: its holdout may be too small or its scores not
+    # calibrated enough, and then the month says so instead of printing a number
+    assert month3[13] == "waiting" and ("[" in month3[12] or month3[12] == "uncalibrated"), month3
+    for row in (month1, month2):
         assert row[14] != "-", row  # net = value - the month's cost
     assert (trained / "data" / "value" / "calibration-v1.json").is_file()
 
