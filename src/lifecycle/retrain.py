@@ -18,6 +18,7 @@ from lifecycle.ledger.meter import MeteredRun
 from lifecycle.ledger.record import log_hours
 from lifecycle.predictions import feedback_dir, join_outcomes, predictions_dir, read_lines
 from lifecycle.validate import ValidationFailedError, validate_frame
+from lifecycle.value.policy import ValueVerdict, value_verdict
 
 if TYPE_CHECKING:
     from lifecycle.monitor.results import DriftReport
@@ -72,6 +73,7 @@ def decide_retrain(
     params: Params,
     budget_guard: BudgetGuard | None = None,
     *,
+    value_guard: Callable[[Params], ValueVerdict] | None = None,
     last_trained: datetime | None = None,
     now: datetime | None = None,
 ) -> RetrainDecision:
@@ -114,6 +116,13 @@ def decide_retrain(
             False, tuple(triggers), (*reasons, alert), labelled_rows, blocked_by_data=True,
             alert=alert,
         )  # fmt: skip
+    if params.value.retrain_policy == "value":  # lifecycle.value.policy: N of M, uplift vs cost
+        worth = (value_guard or value_verdict)(params)
+        if not worth.allowed:
+            alert = f"retrain wanted ({', '.join(triggers)}) but {worth.reason}"
+            return RetrainDecision(False, tuple(triggers), (*reasons, alert), labelled_rows,
+                                   alert=alert)  # fmt: skip
+        reasons.append(worth.reason)
     guard = budget_guard or ledger_budget_guard
     answer = guard(params, phase=PHASE, planned_usd=policy.planned_usd)
     if not answer.allowed:

@@ -1,4 +1,4 @@
-"""`lifecycle ledger ...`: report, log hours, estimate, budget, re-price, dashboard."""
+"""`lifecycle ledger ...`: report, log hours, estimate, budget, re-price, dashboard, value."""
 
 from __future__ import annotations
 
@@ -305,3 +305,37 @@ def dashboard(
     bound = chosen or free_port()
     typer.echo(f"ledger dashboard on http://{host}:{bound}/ledger (Ctrl+C to stop)")
     uvicorn.run(dashboard_app(params, url), host=host, port=bound, log_level="warning")
+
+
+@ledger_app.command("value")
+@_clear_errors
+def value_cmd(
+    model_version: Annotated[str | None, typer.Option(help="Only this model version.")] = None,
+    from_log: Annotated[
+        bool, typer.Option("--from-log", help="First record the prediction log's days as periods.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+    params_file: ParamsOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """What each model version earns against what it costs: value, cost, net, ROI; verdicts."""
+    from lifecycle.value.net import value_report
+    from lifecycle.value.render import render_report
+    from lifecycle.value.store import entries
+
+    _table_or_json(fmt, "ledger value")
+    params = _params(params_file)
+    if from_log:
+        from lifecycle.paths import Paths
+        from lifecycle.value.log import record_log_periods
+
+        for line in record_log_periods(params, Paths.from_env(), url):
+            typer.echo(line, err=True)
+    values = list(entries(url, model_name=params.mlflow.model_name, version=model_version))
+    report = value_report(values, url, params.prices.currency)
+    if model_version is not None:
+        report = report.only(model_version)
+    if fmt is Format.json:
+        _emit(json.dumps(report.to_dict(), indent=2), None)
+    else:
+        _emit(render_report(report), None)

@@ -53,6 +53,7 @@ from lifecycle.config.training import (
     PromotionParams,
     TrainParams,
 )
+from lifecycle.config.value import ValueParams
 
 __all__ = [
     "ENVIRONMENTS",
@@ -90,6 +91,7 @@ __all__ = [
     "StaffingParams",
     "TrainParams",
     "ValidationParams",
+    "ValueParams",
     "deep_merge",
     "default_params_file",
     "load_params",

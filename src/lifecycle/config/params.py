@@ -29,6 +29,7 @@ from lifecycle.config.orchestration import OrchestrationParams
 from lifecycle.config.release import ExplainParams, FairnessParams, ReleaseParams
 from lifecycle.config.serving import ServingParams
 from lifecycle.config.training import CampaignParams, MlflowParams, PromotionParams, TrainParams
+from lifecycle.config.value import ValueParams
 
 
 class Params(Frozen):
@@ -58,6 +59,7 @@ class Params(Frozen):
     fairness: FairnessParams = FairnessParams()
     explain: ExplainParams = ExplainParams()
     release: ReleaseParams = ReleaseParams()
+    value: ValueParams = ValueParams()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:

@@ -97,4 +97,43 @@ def tables() -> tuple[MetaData, Table, Table]:
         Column("rate_usd", Float, nullable=False),
         Column("usd", Float, nullable=False),
     )
+    value_entries(metadata)
     return metadata, entries, staff
+
+
+VALUE_TABLE = "value_entries"
+
+
+def value_entries(metadata: MetaData) -> Table:
+    """What a model version earned in a period (lifecycle.value): its own table, not cost rows."""
+    money = ("est_value_usd", "est_value_low", "est_value_high", "est_roc_auc", "est_roc_auc_low",
+             "est_roc_auc_high", "est_precision", "est_precision_low", "est_precision_high",
+             "value_usd", "roc_auc", "precision", "baseline_random_usd", "baseline_previous_usd",
+             "value_error_usd", "roc_auc_error", "calibration_ece")  # fmt: skip
+    return Table(
+        VALUE_TABLE,
+        metadata,
+        Column("key", String(200), primary_key=True),  # value:<model>:<period>:v<version>
+        Column("model_name", String(200), nullable=False),
+        Column("period", String(100), nullable=False),
+        Column("period_start", DateTime, nullable=False),
+        Column("period_end", DateTime, nullable=False),
+        Column("month", String(7), nullable=False),
+        Column("status", String(20), nullable=False),  # estimated | realized | uncalibrated
+        Column("rows", Integer, nullable=False),
+        Column("labelled_rows", Integer, nullable=False),
+        Column("contacted", Integer, nullable=False),
+        Column("calibration", String(20), nullable=False),
+        Column("previous_version", String(200)),
+        Column("decay", Integer, nullable=False),
+        *(Column(name, Float) for name in money),
+        *(Column(name, String(200)) for name in LINK_FIELDS),
+        Column("note", Text),
+        Column("recorded_at", DateTime, nullable=False),
+        Index("ix_value_version_month", "model_name", "model_version", "month"),
+    )
+
+
+def value_table() -> Table:
+    """The value entries' table (created with the ledger's schema)."""
+    return tables()[0].tables[VALUE_TABLE]

@@ -13,8 +13,10 @@ from lifecycle.orchestration.artifacts import publish_drift
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
 from lifecycle.orchestration.flows_retrain import retrain_flow
 from lifecycle.orchestration.results import MonitorFlowResult
+from lifecycle.orchestration.runtime import run_id
 from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import decide_retrain_task, drift_task, io_task, labels_task
+from lifecycle.orchestration.value_artifacts import value_task
 from lifecycle.paths import Paths
 from lifecycle.registry import CHAMPION, version_by_alias
 from lifecycle.retrain import RetrainDecision, record_blocked
@@ -77,6 +79,7 @@ def monitor_flow(
         record_blocked(decision, params, run)
         run.link(mlflow_run_id=outcome.mlflow_run_id, model_version=champion)
         publish_drift(report)
+        value_task(params, paths, where, {"prefect_flow_run_id": run_id(), "model_version": None})
         emitted = emit and found
         if emitted:
             emit_drift(params, report, decision)

@@ -25,6 +25,7 @@ from lifecycle.simulate.plan import Plan, SimulationError
 from lifecycle.simulate.results import MonthResult, SimulationResult
 from lifecycle.simulate.services import prefect_api, retrain_worker, service
 from lifecycle.simulate.traffic import month_batch, serve_month, write_window
+from lifecycle.simulate.value_months import ValueBook
 
 if TYPE_CHECKING:
     import httpx
@@ -199,10 +200,11 @@ def simulate(
         if plan.retrain == "event":
             dep = stack.enter_context(retrain_worker(params, paths, api))
         loop = Loop(params, paths, plan, client, dep, retrain_timeout)
-        done = []
+        done: list[MonthResult] = []
+        book = ValueBook(params, paths)
         for month in range(1, plan.months + 1):
-            row = run_month(loop, month)
-            done.append(row)
+            done = book.after_month([*done, run_month(loop, month)])
+            row = done[-1]
             bar.advance(f"month {month}/{plan.months} done ({row.verdict})")
             if on_month is not None:
                 on_month(row)

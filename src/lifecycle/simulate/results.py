@@ -25,6 +25,21 @@ class MonthResult:
     seconds: float
     window: str
     reasons: tuple[str, ...]
+    # the value ledger (lifecycle.value): the estimate made when the month was served, the
+    # realized value once its outcomes arrived (value.outcome_lag_periods later), decay when
+    # the realized value fell outside the estimate's interval
+    value_status: str = "-"
+    estimated_usd: float | None = None
+    estimated_low: float | None = None
+    estimated_high: float | None = None
+    realized_usd: float | None = None
+    decay: bool = False
+
+    @property
+    def net_usd(self) -> float | None:
+        """Realized value (else the estimate) minus the month's cost."""
+        value = self.realized_usd if self.realized_usd is not None else self.estimated_usd
+        return None if value is None else value - self.cost_usd
 
 
 @dataclass(frozen=True)

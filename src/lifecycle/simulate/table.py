@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from lifecycle.simulate.results import MonthResult
 
 HEADER = ("month", "scenario", "rows", "served by", "verdict", "retrained", "promoted",
-          "champion", "AUC", "profit USD", "cost USD", "seconds")  # fmt: skip
+          "champion", "AUC", "profit USD", "cost USD", "seconds", "estimated USD",
+          "realized USD", "net USD")  # fmt: skip
 
 
 def table_row(m: MonthResult) -> tuple[str, ...]:
@@ -18,8 +19,25 @@ def table_row(m: MonthResult) -> tuple[str, ...]:
         f"v{m.champion}" if m.champion else "-",
         "-" if m.roc_auc is None else f"{m.roc_auc:.3f}",
         "-" if m.profit is None else f"{m.profit:,.0f}",
-        usd(m.cost_usd), f"{m.seconds:.0f}",
+        usd(m.cost_usd), f"{m.seconds:.0f}", estimated(m), realized(m),
+        "-" if m.net_usd is None else f"{m.net_usd:,.0f}",
     )  # fmt: skip
+
+
+def estimated(m: MonthResult) -> str:
+    """The estimate and its interval, or why there is none."""
+    if m.estimated_usd is None:
+        return "uncalibrated" if m.value_status == "uncalibrated" else "-"
+    low, high = m.estimated_low, m.estimated_high
+    band = "" if low is None or high is None else f" [{low:,.0f}, {high:,.0f}]"
+    return f"{m.estimated_usd:,.0f}{band}"
+
+
+def realized(m: MonthResult) -> str:
+    """The realized value, waiting while outcomes lag, flagged when it contradicts the estimate."""
+    if m.realized_usd is None:
+        return "waiting" if m.value_status in ("estimated", "uncalibrated") else "-"
+    return f"{m.realized_usd:,.0f}" + (" decay" if m.decay else "")
 
 
 def usd(amount: float) -> str:

@@ -24,4 +24,16 @@ def test_table_has_one_aligned_row_per_month() -> None:
     assert set(lines[1]) <= {"-", " "}
     assert len({len(ln) for ln in lines}) == 1
     assert lines[3].split() == ["2", "-", "528", "v1", "decay", "yes", "yes", "v2", "0.831",
-                                "9,540", "256.10", "12"]  # fmt: skip
+                                "9,540", "256.10", "12", "-", "-", "-"]  # fmt: skip
+
+
+def test_value_columns_show_the_estimate_then_the_realized_value_and_the_net() -> None:
+    from dataclasses import replace
+
+    waiting = replace(_month(1, "ok", False, "1"), value_status="estimated", estimated_usd=9000.0,
+                      estimated_low=8000.0, estimated_high=10000.0)  # fmt: skip
+    late = replace(waiting, month=2, value_status="realized", realized_usd=6000.0, decay=True)
+    lines = render_table([waiting, late]).splitlines()
+    assert lines[0].split()[-6:] == ["estimated", "USD", "realized", "USD", "net", "USD"]
+    assert lines[2].split()[-5:] == ["9,000", "[8,000,", "10,000]", "waiting", "8,744"]
+    assert lines[3].split()[-5:] == ["[8,000,", "10,000]", "6,000", "decay", "5,744"]
