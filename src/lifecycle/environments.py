@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from lifecycle.config import ENVIRONMENTS, EnvironmentSpec, Params
 from lifecycle.ledger.meter import metered
 from lifecycle.ledger.pricing import LedgerError
-from lifecycle.registry import RegistryError, client, version_by_alias
+from lifecycle.registry import RegistryError, client, ensure_same_inputs, version_by_alias
 from lifecycle.settings import get_settings
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def _move(c: MlflowClient, name: str, target: EnvironmentSpec, version: str) -> 
     """Point the alias at version, keeping the old one under previous_alias (crash-safe order)."""
     from mlflow.exceptions import MlflowException
 
+    ensure_same_inputs(name, f"models:/{name}/{version}")
     try:
         old: str | None = str(c.get_model_version_by_alias(name, target.alias).version)
     except MlflowException:
