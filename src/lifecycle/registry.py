@@ -283,3 +283,37 @@ def load_sklearn(paths: Paths, model_name: str, alias_or_version: str | int) -> 
     ref = str(alias_or_version)
     uri = f"models:/{model_name}/{ref}" if ref.isdigit() else model_uri(model_name, ref)
     return mlflow.sklearn.load_model(uri)
+
+
+def input_columns(uri: str) -> list[tuple[str, str]] | None:
+    """A logged model's input signature as (column, type) pairs; None when it carries none."""
+    from mlflow.models import get_model_info
+
+    signature = get_model_info(uri).signature
+    if signature is None or signature.inputs is None:
+        return None
+    return [(str(c.get("name")), str(c.get("type"))) for c in signature.inputs.to_dict()]
+
+
+def ensure_same_inputs(model_name: str, uri: str) -> None:
+    """Refuse a model whose input signature differs from the champion's (or that has none)."""
+    from mlflow.exceptions import MlflowException
+
+    mine = input_columns(uri)
+    if mine is None:
+        raise RegistryError(f"{uri}: the model carries no input signature; it cannot be served")
+    try:
+        champion = input_columns(model_uri(model_name, CHAMPION))
+    except MlflowException:  # no champion yet: nothing to differ from
+        return
+    if champion is None or mine == champion:
+        return
+    theirs, ours = dict(champion), dict(mine)
+    missing = sorted(set(theirs) - set(ours))
+    extra = sorted(set(ours) - set(theirs))
+    retyped = sorted(c for c in set(ours) & set(theirs) if ours[c] != theirs[c])
+    raise RegistryError(
+        f"{uri} is refused under model {model_name!r}: its input signature differs from the "
+        f"champion's (missing {missing}, new {extra}, type changed {retyped}); another table is "
+        "another use case: give it its own mlflow.model_name (`lifecycle new`)"
+    )

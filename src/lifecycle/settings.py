@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("."), validation_alias=_env("LIFECYCLE_HOME"))
     params: Path | None = Field(default=None, validation_alias=_env("LIFECYCLE_PARAMS"))
     env: str | None = Field(default=None, validation_alias=_env("LIFECYCLE_ENV"))
+    # a use case made by `lifecycle new`: its params, data and reports in use_cases/<name>/
+    use_case: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+        validation_alias=_env("LIFECYCLE_USE_CASE"),
+    )
     # stores: MLflow tracking/registry and the cost ledger (embedded SQLite files when unset)
     mlflow_tracking_uri: str | None = Field(
         default=None, validation_alias=_env("MLFLOW_TRACKING_URI")
@@ -101,8 +107,13 @@ class Settings(BaseSettings):
 
     @property
     def params_file(self) -> Path:
-        """The default params file: LIFECYCLE_PARAMS, else params.yaml in the project's root."""
-        return self.params if self.params is not None else self.home / PARAMS_FILE
+        """The default params file: LIFECYCLE_PARAMS, else params.yaml of the use case (in
+        use_cases/<name>/) or of the project's root."""
+        if self.params is not None:
+            return self.params
+        if self.use_case is not None:
+            return self.home / "use_cases" / self.use_case / PARAMS_FILE
+        return self.home / PARAMS_FILE
 
     @property
     def root(self) -> Path:

@@ -13,7 +13,7 @@ from lifecycle.features import binary_target, model_inputs, preprocessor
 from lifecycle.metrics import classification_metrics, metric_value
 from lifecycle.paths import Paths
 from lifecycle.portable import ensure_exported
-from lifecycle.registry import client, ensure_experiment, set_challenger
+from lifecycle.registry import client, ensure_experiment, ensure_same_inputs, set_challenger
 from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
 if TYPE_CHECKING:
@@ -229,6 +229,7 @@ def register_best(
         raise ValueError("no candidate was trained")
     best = max(results, key=lambda r: r.selection_score)
     c = client(paths)
+    ensure_same_inputs(params.mlflow.model_name, best.model_uri)
     mv = mlflow.register_model(best.model_uri, params.mlflow.model_name)
     version_tags = {
         "candidate": best.name,

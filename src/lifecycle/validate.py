@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.columns import cast_columns
 from lifecycle.config import DataParams, Params, ValidationParams
 from lifecycle.config.contract import column_rules
 from lifecycle.paths import Paths
@@ -136,7 +137,7 @@ def validate_frame(
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    df = _object_strings(df)
+    df = _object_strings(cast_columns(df, params.data))
     with tempfile.TemporaryDirectory(prefix="gx-") as root:
         ctx = gx.get_context(mode="file", project_root_dir=root)
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm in stage logs

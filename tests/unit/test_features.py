@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle.config import Params
+from lifecycle.config import DataParams, FeatureParams, Params
 from lifecycle.features import (
     TargetError,
     binary_target,
@@ -47,3 +47,65 @@ def test_preprocessor_handles_unknown_categories(params: Params, table: pd.DataF
     assert np.isfinite(prep.transform(odd)).all()
     with pytest.raises(KeyError, match="missing from the data"):
         model_inputs(table.drop(columns=[params.data.numeric[0]]), params.data)
+
+
+def _numeric_only() -> tuple[DataParams, pd.DataFrame, np.ndarray]:
+    """A seeded table of numbers only (no categorical feature at all), and its target."""
+    rng = np.random.default_rng(3)
+    names = tuple(f"x{j}" for j in range(7))
+    frame = pd.DataFrame({c: rng.normal(j, 1 + j, 300) for j, c in enumerate(names)})
+    frame.loc[frame.index[::17], "x1"] = np.nan
+    y = (frame["x0"] + rng.normal(0, 0.5, 300) > 0).astype(int).to_numpy()
+    data = DataParams(
+        source="t.csv", id_column="id", target="y", positive_label=1, numeric=names,
+        categorical=(),
+    )  # fmt: skip
+    return data, frame, y
+
+
+def test_a_table_without_categories_fits_and_scores_on_the_fast_path() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from lifecycle.serve.fastpath import build_fast, probe_rows, verify
+
+    data, frame, y = _numeric_only()
+    prep = preprocessor(data, FeatureParams())
+    assert [name for name, _, _ in prep.transformers] == ["numeric"]
+    model = Pipeline([("prep", prep), ("model", LogisticRegression())]).fit(
+        model_inputs(frame, data), y
+    )
+    fast = build_fast(model)
+    rows = frame.head(20).astype(object).where(frame.head(20).notna(), None)
+    got = fast(rows.to_dict("records"))
+    want = model.predict_proba(model_inputs(frame.head(20), data))[:, 1]
+    assert np.array_equal(got, want)
+    probes = probe_rows(fast, 256, {"x1"})
+    assert verify(fast, model, probes, (data.numeric, data.categorical)) is None
+
+
+def test_integer_coded_categories_are_read_as_text() -> None:
+    data = DataParams(
+        source="t.csv", id_column="id", target="y", positive_label=1, numeric=("a",),
+        categorical=("race",), cast={"race": "text"},
+    )  # fmt: skip
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "race": [1, 2.0, None, 3]})
+    x = model_inputs(frame, data)
+    assert x["race"].tolist()[:2] == ["1", "2"] and x["race"].tolist()[3] == "3"
+    assert pd.isna(x["race"].iloc[2])
+    with pytest.raises(ValueError, match=r"data.cast.a: 'text' casts only columns of"):
+        DataParams(
+            source="t.csv", id_column="id", target="y", positive_label=1, numeric=("a",),
+            categorical=(), cast={"a": "text"},
+        )  # fmt: skip
+
+
+def test_duplicate_ids_stay_on_one_side_of_the_split(params: Params, table: pd.DataFrame) -> None:
+    doubled = pd.concat([table, table.sample(frac=0.5, random_state=1)], ignore_index=True)
+    train, holdout = split_frame(doubled, params.data, params.split)
+    ids = params.data.id_column
+    assert not set(train[ids]) & set(holdout[ids])
+    assert len(train) + len(holdout) == len(doubled)
+    assert len(holdout) / len(doubled) == pytest.approx(params.split.holdout_size, abs=0.02)
+    rate = binary_target(doubled, params.data).mean()
+    assert binary_target(holdout, params.data).mean() == pytest.approx(rate, abs=0.03)

@@ -34,10 +34,16 @@ class DataParams(Frozen):
     positive_label: str | int
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    # column -> how it is read: "text" makes integer-coded categories (1, 2, 3) text ("1", "2",
+    # "3") at ingest, validation and training; "number" reads a numeric column stored as text
+    cast: dict[str, Literal["text", "number"]] = Field(default_factory=dict)
+    # rows sharing a value of this column land on one side of the train/holdout split (null:
+    # id_column, so a duplicated id never leaks from train into the holdout)
+    group_column: str | None = None
 
     @model_validator(mode="after")
     def _columns_distinct(self) -> DataParams:
-        """A column plays one role only."""
+        """A column plays one role only; casts fit the role of the column they name."""
         roles = [self.id_column, self.target, *self.numeric, *self.categorical]
         dupes = sorted({c for c in roles if roles.count(c) > 1})
         if dupes:
@@ -49,6 +55,11 @@ class DataParams(Frozen):
             raise ValueError("at least one numeric or categorical feature is needed")
         if self.source.startswith("sql:") and not self.query:
             raise ValueError("a sql: source needs data.query")
+        for col, kind in self.cast.items():
+            allowed = self.categorical if kind == "text" else self.numeric
+            if col not in allowed:
+                role = "data.categorical" if kind == "text" else "data.numeric"
+                raise ValueError(f"data.cast.{col}: {kind!r} casts only columns of {role}")
         return self
 
     @property

@@ -78,6 +78,7 @@ class Params(Frozen):
                 raise ValueError(
                     f"simulation.scenarios.{name}.column {sc.column!r} is not a feature"
                 )
+        self._declared_columns_exist()
         labels = [str(x) for x in self.validation.target_labels]
         if str(self.data.positive_label) not in labels:
             raise ValueError(
@@ -85,6 +86,25 @@ class Params(Frozen):
                 f"validation.target_labels {labels}"
             )
         return self
+
+    def _declared_columns_exist(self) -> None:
+        """Every column another section names is one the data section declares."""
+        features = set(self.data.features)
+        for i, col in enumerate(self.fairness.sensitive):
+            if col not in features:
+                raise ValueError(
+                    f"fairness.sensitive[{i}]: {col!r} is not a feature in data.numeric or "
+                    "data.categorical"
+                )
+        for col in self.data.cast:
+            if col not in features:
+                raise ValueError(f"data.cast: {col!r} is not a feature")
+        scenario = self.orchestration.monitor_scenario
+        if scenario is not None and scenario not in self.simulation.scenarios:
+            raise ValueError(
+                f"orchestration.monitor_scenario: {scenario!r} is not one of "
+                f"simulation.scenarios {sorted(self.simulation.scenarios)}"
+            )
 
     def section_hash(self, *sections: str) -> str:
         """A short, stable hash of some sections (or all), to fingerprint what a run used."""

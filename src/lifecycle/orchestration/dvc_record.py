@@ -15,7 +15,9 @@ class DvcError(RuntimeError):
 
 
 def is_dvc_project(paths: Paths) -> bool:
-    """True when the root holds a DVC repository and a pipeline."""
+    """True when the root holds a DVC repository and a pipeline (of the default use case)."""
+    if paths.use_case:  # dvc.yaml's stages write the default use case's files only
+        return False
     return (paths.root / ".dvc").is_dir() and (paths.root / "dvc.yaml").is_file()
 
 

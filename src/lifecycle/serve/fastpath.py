@@ -136,6 +136,10 @@ class FastScorer:
         import numpy as np
 
         parts = [b.apply(rows) for b in self.blocks]
+        if len(parts) == 1 and isinstance(self.blocks[0], NumericBlock):
+            # a lone numeric block comes back in the scaler's (column) order, and a linear
+            # model's BLAS product rounds by memory layout: keep its layout, keep its last bit
+            return np.asfortranarray(parts[0])
         return np.hstack(parts) if len(parts) > 1 else parts[0]
 
     def __call__(self, rows: Sequence[Row]) -> FloatArray:
@@ -235,7 +239,7 @@ def build_fast(pipeline: Any) -> FastScorer:
         raise UnsupportedPipelineError("first step is not a ColumnTransformer")
     blocks: list[Block] = []
     for name, transformer, columns in prep.transformers_:
-        if transformer == "drop" or (name == "remainder" and not len(columns)):
+        if transformer == "drop" or not len(columns):  # an empty block is never fitted
             continue
         if transformer == "passthrough" or not isinstance(columns, list):
             raise UnsupportedPipelineError(f"transformer {name!r}: passthrough or non-name columns")
