@@ -25,6 +25,7 @@ from lifecycle.config.data import (
     ValidationParams,
 )
 from lifecycle.config.monitoring import DriftParams, RetrainParams
+from lifecycle.config.notifications import NotificationParams
 from lifecycle.config.orchestration import OrchestrationParams
 from lifecycle.config.release import ExplainParams, FairnessParams, ReleaseParams
 from lifecycle.config.serving import ServingParams
@@ -58,6 +59,7 @@ class Params(Frozen):
     fairness: FairnessParams = FairnessParams()
     explain: ExplainParams = ExplainParams()
     release: ReleaseParams = ReleaseParams()
+    notifications: NotificationParams = NotificationParams()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:
