@@ -8,6 +8,7 @@ import json
 from pydantic import model_validator
 
 from lifecycle.config.base import Frozen
+from lifecycle.config.convergence import ConvergenceParams
 from lifecycle.config.costs import (
     BudgetParams,
     EstimateParams,
@@ -60,6 +61,7 @@ class Params(Frozen):
     explain: ExplainParams = ExplainParams()
     release: ReleaseParams = ReleaseParams()
     notifications: NotificationParams = NotificationParams()
+    convergence: ConvergenceParams = ConvergenceParams()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow
 
 from lifecycle.config import Params
+from lifecycle.convergence import ledger_note
 from lifecycle.orchestration.artifacts import publish_evaluation
 from lifecycle.orchestration.notify import notify
 from lifecycle.orchestration.results import FitOutcome, TrainFlowResult
@@ -66,6 +67,7 @@ def train_flow(
         params, paths = stage.params, stage.paths
         ctx = context_task(params, paths)
         fits, trained = challenger(params, paths, ctx)
+        run.note = ledger_note([f.result for f in fits]) or run.note
         train_report_task(trained, paths)
         decision = evaluate_task(params, paths)
         champion = promote_task(decision, params, paths)
