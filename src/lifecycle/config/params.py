@@ -8,6 +8,7 @@ import json
 from pydantic import model_validator
 
 from lifecycle.config.base import Frozen
+from lifecycle.config.behaviour import BehaviourParams, check_behaviour_columns
 from lifecycle.config.convergence import ConvergenceParams
 from lifecycle.config.costs import (
     BudgetParams,
@@ -62,6 +63,13 @@ class Params(Frozen):
     release: ReleaseParams = ReleaseParams()
     notifications: NotificationParams = NotificationParams()
     convergence: ConvergenceParams = ConvergenceParams()
+    behaviour: BehaviourParams = BehaviourParams()
+
+    @model_validator(mode="after")
+    def _behaviour_columns(self) -> Params:
+        """Behavioural tests name known columns; a direction needs an ordered categorical."""
+        check_behaviour_columns(self.behaviour, self.data)
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:

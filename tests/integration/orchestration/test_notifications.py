@@ -104,14 +104,18 @@ def test_a_failed_flow_and_a_drift_each_page_once(
     assert set(again) == set(made) and not set(again.values()) & set(made.values())
 
     _failing("m-4711")
-    (message,) = receiver.about("m-4711")
+    found = receiver.about("m-4711")
+    assert len(found) == 1, f"expected one message, got: {receiver.bodies}"
+    message = found[0]
     assert message["subject"].endswith("flow failed")
     body = message["body"]
     assert body.startswith("train: RuntimeError: boom m-4711")
     assert "/runs/flow-run/" in body and "cost so far: $0." in body
 
     drift_run = _drifting("drift in window w-9")
-    (drift,) = receiver.about("drift in window w-9")
+    found = receiver.about("drift in window w-9")
+    assert len(found) == 1, f"expected one drift message, got: {receiver.bodies}"
+    drift = found[0]
     assert drift["subject"].endswith("drift") and drift_run in drift["body"]
 
 
