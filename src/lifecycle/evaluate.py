@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.behaviour import BehaviourReport, run_checks
 from lifecycle.comparison import compare
 from lifecycle.config import Params
 from lifecycle.explain import importance_for_version
@@ -55,6 +56,7 @@ class Decision:
     fairness: dict[str, Any] | None = None
     importance: list[dict[str, Any]] | None = None
     live: dict[str, Any] | None = None
+    behaviour: dict[str, Any] | None = None
 
 
 VECTOR_METRICS = ("profit", "roc_auc")  # resampled as whole matrices, not one by one
@@ -233,6 +235,7 @@ def evaluate(params: Params, paths: Paths) -> Decision:
         )
     decision = decide(params, y, ch_scores, champ_scores, challenger_version, champion_version)
     decision = weigh_fairness(decision, assess(holdout, y, ch_scores, params))
+    decision = weigh_behaviour(decision, run_checks(params, paths, challenger_version, holdout))
     decision = weigh_live_traffic(decision, params, paths)
     top = importance_for_version(params, paths, challenger_version)[: params.explain.top_k]
     return replace(decision, importance=[asdict(i) for i in top])
@@ -245,6 +248,15 @@ def weigh_fairness(decision: Decision, report: FairnessReport) -> Decision:
         reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
         return replace(decision, promote=False, reason=reason, fairness=figures)
     return replace(decision, fairness=figures)
+
+
+def weigh_behaviour(decision: Decision, report: BehaviourReport) -> Decision:
+    """The behavioural tests' report attached; a failed test blocks the promotion, named."""
+    figures = report.to_dict()
+    if decision.promote and not report.passed:
+        reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
+        return replace(decision, promote=False, reason=reason, behaviour=figures)
+    return replace(decision, behaviour=figures)
 
 
 def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Decision:

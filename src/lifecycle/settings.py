@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     dask_scheduler_address: str | None = Field(
         default=None, validation_alias=_env("DASK_SCHEDULER_ADDRESS")
     )
+    notify_webhook_url: str | None = Field(
+        default=None, repr=False, validation_alias=_env("LIFECYCLE_NOTIFY_WEBHOOK_URL")
+    )
+    pseudonym_key: str | None = Field(
+        default=None, repr=False, validation_alias=_env("LIFECYCLE_PSEUDONYM_KEY")
+    )
     mlflow_ui_url: str = Field(
         default="http://127.0.0.1:5000", validation_alias=_env("MLFLOW_UI_URL")
     )

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.config import Candidate, Params
+from lifecycle.convergence import CONVERGED, selectable, watch, with_early_stopping
 from lifecycle.explain import importance_for_version
 from lifecycle.fairness import assess, log_report
 from lifecycle.features import binary_target, model_inputs, preprocessor
@@ -55,6 +56,8 @@ class CandidateResult:
     cv: dict[str, float]
     holdout: dict[str, float]
     fit_seconds: float
+    convergence: str = CONVERGED  # lifecycle.convergence: only a converged candidate is selected
+    convergence_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,9 @@ def training_context(params: Params, paths: Paths) -> TrainContext:
     """Versions of data, code and params for this training."""
     data_version = dvc_md5(paths.validated)
     train_md5 = dvc_md5(paths.train_set)
-    params_hash = params.section_hash("data", "features", "split", "train", "campaign")
+    params_hash = params.section_hash(
+        "data", "features", "split", "train", "campaign", "convergence"
+    )
     return TrainContext(
         data_version=data_version,
         train_md5=train_md5,
@@ -141,10 +146,20 @@ def fit_candidate(
         experiment_id=ctx.experiment_id, run_name=candidate.name, tags=tags
     ) as run:
         started = time.perf_counter()
+        candidate = with_early_stopping(candidate, params.convergence)
         pipe = build_pipeline(candidate, params)
         folds = StratifiedKFold(params.train.cv_folds, shuffle=True, random_state=params.train.seed)
-        oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
-        pipe.fit(x, y)
+        with watch(params.convergence) as seen:
+            oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
+            if not seen.over_budget("cross-validation"):
+                pipe.fit(x, y)
+                seen.over_budget("final fit")
+        mlflow.set_tags(seen.tags())
+        if seen.stopped_at == "cross-validation":  # stopped: no final fit, never selected
+            mlflow.log_params({"family": candidate.family, **candidate.params})
+            return CandidateResult(candidate.name, candidate.family, run.info.run_id, "",
+                                   float("-inf"), {}, {}, round(seen.seconds, 3),
+                                   seen.status, seen.reason)  # fmt: skip
         fit_seconds = time.perf_counter() - started
         scores = pipe.predict_proba(xh)[:, 1]
         cv = classification_metrics(y, oof, params.train.threshold, params.campaign)
@@ -176,6 +191,8 @@ def fit_candidate(
         cv,
         hold,
         round(fit_seconds, 3),
+        seen.status,
+        seen.reason,
     )
 
 
@@ -227,7 +244,7 @@ def register_best(
 
     if not results:
         raise ValueError("no candidate was trained")
-    best = max(results, key=lambda r: r.selection_score)
+    best = max(selectable(results), key=lambda r: r.selection_score)
     c = client(paths)
     ensure_same_inputs(params.mlflow.model_name, best.model_uri)
     mv = mlflow.register_model(best.model_uri, params.mlflow.model_name)

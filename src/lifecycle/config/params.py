@@ -8,6 +8,8 @@ import json
 from pydantic import model_validator
 
 from lifecycle.config.base import Frozen
+from lifecycle.config.behaviour import BehaviourParams, check_behaviour_columns
+from lifecycle.config.convergence import ConvergenceParams
 from lifecycle.config.costs import (
     BudgetParams,
     EstimateParams,
@@ -25,6 +27,7 @@ from lifecycle.config.data import (
     ValidationParams,
 )
 from lifecycle.config.monitoring import DriftParams, RetrainParams
+from lifecycle.config.notifications import NotificationParams
 from lifecycle.config.orchestration import OrchestrationParams
 from lifecycle.config.release import ExplainParams, FairnessParams, ReleaseParams
 from lifecycle.config.serving import ServingParams
@@ -60,6 +63,15 @@ class Params(Frozen):
     explain: ExplainParams = ExplainParams()
     release: ReleaseParams = ReleaseParams()
     value: ValueParams = ValueParams()
+    notifications: NotificationParams = NotificationParams()
+    convergence: ConvergenceParams = ConvergenceParams()
+    behaviour: BehaviourParams = BehaviourParams()
+
+    @model_validator(mode="after")
+    def _behaviour_columns(self) -> Params:
+        """Behavioural tests name known columns; a direction needs an ordered categorical."""
+        check_behaviour_columns(self.behaviour, self.data)
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Params:

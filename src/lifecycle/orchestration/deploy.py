@@ -7,6 +7,7 @@ from typing import Any
 
 from lifecycle.config import Params
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
+from lifecycle.orchestration.notify import create_automations, run_tag
 from lifecycle.paths import Paths
 
 POOL_TYPE = "process"
@@ -81,7 +82,7 @@ def deploy_one(spec: DeploymentSpec, params: Params, paths: Paths) -> str:
         schedules=[Cron(spec.cron, timezone=tz)] if spec.cron else None,
         triggers=[drift_trigger(params)] if spec.on_drift else None,
         parameters={"trigger": spec.trigger},
-        tags=[f"stage:{spec.stage}", f"trigger:{spec.trigger}"],
+        tags=[f"stage:{spec.stage}", f"trigger:{spec.trigger}", run_tag(paths)],
         job_variables={"env": {"LIFECYCLE_HOME": str(paths.root)}, "working_dir": str(paths.root)},
         build=False,
         push=False,
@@ -92,6 +93,8 @@ def deploy_one(spec: DeploymentSpec, params: Params, paths: Paths) -> str:
 
 
 def deploy_all(params: Params, paths: Paths) -> dict[str, str]:
-    """The pool, then every deployment; name -> deployment id."""
+    """The pool, every deployment, then the notification automations; name -> deployment id."""
     ensure_pool(params.orchestration.work_pool)
-    return {s.name: deploy_one(s, params, paths) for s in specs(params)}
+    made = {s.name: deploy_one(s, params, paths) for s in specs(params)}
+    create_automations(params, paths)
+    return made

@@ -12,6 +12,7 @@ from lifecycle.monitor.results import DriftReport
 from lifecycle.orchestration.artifacts import publish_drift
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
 from lifecycle.orchestration.flows_retrain import retrain_flow
+from lifecycle.orchestration.notify import notify
 from lifecycle.orchestration.results import MonitorFlowResult
 from lifecycle.orchestration.runtime import run_id
 from lifecycle.orchestration.stage import stage_run
@@ -83,6 +84,9 @@ def monitor_flow(
         emitted = emit and found
         if emitted:
             emit_drift(params, report, decision)
+    if found:
+        why = f"drift in {report.window}: {report.verdict}; " + "; ".join(report.reasons)
+        notify("drift", params, paths, "monitor", why, stage.cost.total_usd, run_id())
     again = None
     if run_retrain and decision.retrain:
         again = retrain_flow(

@@ -5,10 +5,13 @@ from __future__ import annotations
 from prefect import flow
 
 from lifecycle.config import Params
+from lifecycle.convergence import ledger_note
 from lifecycle.orchestration import progress
 from lifecycle.orchestration.artifacts import publish_evaluation
+from lifecycle.orchestration.notify import notify
 from lifecycle.orchestration.results import FitOutcome, TrainFlowResult
 from lifecycle.orchestration.runner import fit_runner
+from lifecycle.orchestration.runtime import run_id
 from lifecycle.orchestration.stage import stage_run
 from lifecycle.orchestration.tasks import (
     context_task,
@@ -65,6 +68,7 @@ def train_flow(
         params, paths = stage.params, stage.paths
         ctx = context_task(params, paths)
         fits, trained = challenger(params, paths, ctx)
+        run.note = ledger_note([f.result for f in fits]) or run.note
         train_report_task(trained, paths)
         decision = evaluate_task(params, paths)
         champion = promote_task(decision, params, paths)
@@ -77,6 +81,9 @@ def train_flow(
         )
         publish_evaluation(decision, fits, ctx.experiment_id, trained.run_id)
         stages = dvc_record_task(paths, STAGES)
+    if decision.promote and champion != trained.version:
+        why = f"challenger v{trained.version} staged, awaiting approval: {decision.reason}"
+        notify("awaiting_approval", params, paths, "train", why, stage.cost.total_usd, run_id())
     return TrainFlowResult(
         model_name=trained.model_name,
         challenger_version=trained.version,

@@ -28,6 +28,7 @@ from lifecycle.config import Params, default_params_file
 from lifecycle.ledger.meter import MeteredRun, metered
 from lifecycle.orchestration.artifacts import publish_cost
 from lifecycle.orchestration.crashed import reap_quietly
+from lifecycle.orchestration.notify import after_stage
 from lifecycle.orchestration.results import Cost
 from lifecycle.orchestration.runtime import is_subflow, pinned_threads, run_id, setup, tag_run
 from lifecycle.paths import Paths
@@ -91,6 +92,14 @@ class Stage:
         up = self.run.rollup
         return Cost(self.run.key, up.total_usd, up.compute_usd, up.staff_usd)
 
+    def notify(self, error: Exception | None) -> None:
+        """The notices its end calls for, sent by the outermost stage only (never raises)."""
+        if self.run is None or self.run.parent_key is not None:
+            return
+        run_id = self.run.links.get("prefect_flow_run_id")
+        cost = self.whole.total_usd
+        after_stage(self.params, self.paths, self.name, self.phase, run_id, cost, error)
+
     def finish(self) -> None:
         """Tag the run with the model it produced and publish the cost artifact."""
         linked = self.run.links.get("model_version") if self.run is not None else None
@@ -113,12 +122,17 @@ def stage_run(name: str, phase: str, trigger: str, params_file: str | None) -> I
     if not is_subflow():
         reap_quietly()
     stage = Stage(name, phase, trigger, params, paths)
-    with (
-        pinned_threads(),
-        metered("flow", name, phase, trigger, links, params=params, paths=paths) as run,
-    ):
-        stage.run = run
-        if broken is not None:
-            raise broken
-        yield stage
+    try:
+        with (
+            pinned_threads(),
+            metered("flow", name, phase, trigger, links, params=params, paths=paths) as run,
+        ):
+            stage.run = run
+            if broken is not None:
+                raise broken
+            yield stage
+    except Exception as err:  # the notices (failure, budget passed) name the priced cost
+        stage.notify(err)
+        raise
+    stage.notify(None)
     stage.finish()

@@ -34,7 +34,17 @@ from fastapi.routing import APIRoute
 from lifecycle.env import apply_offline_defaults
 from lifecycle.serve.metrics import MetricsMiddleware
 from lifecycle.serve.openapi import add_bodies
-from lifecycle.serve.routers import admin, docs, feedback, ledger, ops, predict, release, value
+from lifecycle.serve.routers import (
+    admin,
+    docs,
+    explain,
+    feedback,
+    ledger,
+    ops,
+    predict,
+    release,
+    value,
+)
 from lifecycle.serve.state import ServeSettings, ServiceState
 from lifecycle.settings import get_settings
 
@@ -82,7 +92,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
-    routers = [m.router for m in (ops, predict, feedback, release, admin, ledger, value)]
+    routers = [m.router for m in (ops, predict, feedback, release, admin, ledger, value, explain)]
     for router in routers:
         app.include_router(router)
     app.include_router(docs.router)

@@ -34,6 +34,7 @@ def add_bodies(app: FastAPI, service: ServiceState) -> None:
     feedback_schema, feedback_defs = service.schema.feedback.openapi()
     bodies = {
         "/predict": body_doc(predict_schema),
+        "/explain": body_doc(predict_schema),
         "/feedback": body_doc(feedback_schema, "application/x-ndjson"),
     }
     defs = {**predict_defs, **feedback_defs}

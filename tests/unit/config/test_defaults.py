@@ -52,6 +52,8 @@ USE_CASE = {
     "validation.categories": "names the table's columns",
     "simulation.scenarios": "names the table's columns",
     "fairness.sensitive": "names the table's columns",
+    "behaviour.directional": "names the table's columns",
+    "behaviour.slices": "names the table's columns",
     "fairness.min_selection_ratio": "tuned to this table's base rates (see params.yaml)",
     "fairness.max_recall_difference": "tuned to this table's base rates (see params.yaml)",
     "fairness.max_precision_difference": "tuned to this table's base rates (see params.yaml)",
