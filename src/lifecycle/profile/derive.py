@@ -49,6 +49,9 @@ def use_case_params(
     raw["retrain"] = {**raw.get("retrain", {}), **_retrain(profile, raw["split"]["holdout_size"])}
     raw["orchestration"] = {**raw.get("orchestration", {}), "monitor_scenario": None}
     raw["fairness"] = {**raw.get("fairness", {}), "enabled": False, "sensitive": []}
+    # the behavioural gate keeps its invariance and edge-case tests (any table); directions and
+    # slices name the default table's columns, so a person writes this table's (see the report)
+    raw["behaviour"] = {**raw.get("behaviour", {}), "directional": [], "slices": []}
     serving = raw.get("serving", {})
     raw["serving"] = {**serving, "threshold": None}
     return raw

@@ -57,7 +57,9 @@ def review_report(name: str, source: str, profile: TableProfile, raw: dict[str, 
             if sensitive_candidates(profile)
             else ""
         ),
-        "- directional expectations: which features should raise or lower the score",
+        "- directional expectations: which features should raise or lower the score "
+        "(`behaviour.directional`, empty until a person writes them) and the segments whose "
+        "ROC AUC must hold (`behaviour.slices`)",
         "- integer-coded categories and skipped columns in the table above",
         "- the validation ranges (seen range widened by half its width) and null shares",
     ]
