@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,8 @@ from lifecycle.config import Params
 from lifecycle.evaluate import Decision, weigh_live_traffic
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir
-from lifecycle.serve.predlog import Entry, PredictionLog, append_feedback
+from lifecycle.serve.outcomes import OutcomeStore
+from lifecycle.serve.predlog import Entry, PredictionLog
 
 
 def _decision(promote: bool = True) -> Decision:
@@ -41,7 +41,7 @@ def _live_log(paths: Paths, challenger_is_better: bool, n: int = 300) -> None:
     log.close()
     outcomes = [{"request_id": f"r{i}", "outcome": "Yes" if t else "No"} for i, t in
                 enumerate(truth)]  # fmt: skip
-    append_feedback(paths, outcomes, threading.Lock())
+    OutcomeStore(paths).record(outcomes, by="test")
 
 
 def test_worse_on_live_traffic_holds_the_promotion(

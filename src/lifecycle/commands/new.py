@@ -96,8 +96,8 @@ def create(
     spec = _source_spec(source, root)
     try:
         frame = read_table(spec, query, root)
-    except SourceError:
-        raise
+    except SourceError as err:  # named for the option the person typed, not the params field
+        raise UseCaseError(str(err).replace("data.source: ", "--source: ", 1)) from None
     except (ValueError, OSError, UnicodeError) as err:  # a file that is there but not a table
         raise UseCaseError(f"--source: cannot read {spec!r}: {err}") from None
     profile = profile_table(frame, target, positive, id_column, categorical)

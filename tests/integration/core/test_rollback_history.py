@@ -1,7 +1,8 @@
 """Rollback through the alias history (N steps, to a version) and the override it then needs.
 
-Runs on a real MLflow SQLite store with registered versions that carry no model files: the
-aliases, tags and history are the registry's, no training is needed.
+Runs on a real MLflow SQLite store with registered versions that carry only an MLmodel file
+with an input signature (what a release checks): the aliases, tags and history are the
+registry's, no training is needed.
 """
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ def _registered(project: Path, versions: int) -> tuple[Params, Paths]:
     c = client(paths)
     name = params.mlflow.model_name
     c.create_registered_model(name)
+    model = project / "no-model"
+    model.mkdir(exist_ok=True)
+    (model / "MLmodel").write_text(
+        "artifact_path: model\nflavors: {}\nsignature:\n"
+        "  inputs: '[{\"type\": \"double\", \"name\": \"tenure\", \"required\": true}]'\n"
+        "  outputs: null\n"
+    )
     for _ in range(versions):
-        c.create_model_version(name, source=(project / "no-model").as_uri())
+        c.create_model_version(name, source=model.as_uri())
     return params, paths
 
 

@@ -68,7 +68,7 @@ def test_an_unreadable_or_small_source_writes_nothing(root: Path) -> None:
     (root / "garbage.parquet").write_bytes(b"not parquet at all")
     code, out = _new("g", "--source", str(root / "garbage.parquet"), "--target", "y",
                      "--positive", "1")  # fmt: skip
-    assert code == 1 and "--source: cannot read" in out
+    assert code == 1 and "--source: file" in out and "is not a readable table" in out
     (root / "small.csv").write_text("id,y,x\n" + "".join(f"{i},{i % 2},{i}\n" for i in range(50)))
     code, out = _new("s", "--source", str(root / "small.csv"), "--target", "y", "--positive", "1")
     assert code == 1 and "too few for a holdout" in out

@@ -24,6 +24,8 @@ def other_table() -> Params:
         max_null_fraction={"balance": 0.1}, ranges={}, categories={"plan": ["basic", "pro"]}
     )
     raw["simulation"]["scenarios"] = {}
+    raw["behaviour"].update(directional=[], slices=[])  # they name the telco columns
+    raw["fairness"].update(sensitive=[], enabled=False)
     raw["serving"] = {**raw.get("serving", {}), "max_records": 3}
     return parse_params(raw)
 
