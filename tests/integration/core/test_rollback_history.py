@@ -37,7 +37,7 @@ def _registered(project: Path, versions: int) -> tuple[Params, Paths]:
     model.mkdir(exist_ok=True)
     (model / "MLmodel").write_text(
         "artifact_path: model\nflavors: {}\nsignature:\n"
-        "  inputs: '[{\"type\": \"double\", \"name\": \"tenure\", \"required\": true}]'\n"
+        '  inputs: \'[{"type": "double", "name": "tenure", "required": true}]\'\n'
         "  outputs: null\n"
     )
     for _ in range(versions):
