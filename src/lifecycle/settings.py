@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
         validation_alias=_env("LIFECYCLE_USE_CASE"),
     )
+    # set by `lifecycle simulate` for its own processes: the drift scenario the simulated world
+    # follows (a `relation` scenario lifts the behavioural expectation on its column)
+    simulated_scenario: str | None = Field(
+        default=None, validation_alias=_env("LIFECYCLE_SIMULATED_SCENARIO")
+    )
     # stores: MLflow tracking/registry and the cost ledger (embedded SQLite files when unset)
     mlflow_tracking_uri: str | None = Field(
         default=None, validation_alias=_env("MLFLOW_TRACKING_URI")

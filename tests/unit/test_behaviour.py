@@ -82,3 +82,27 @@ def test_a_step_up_is_judged_by_the_share_moving_the_wrong_way(
     assert checks["contract"].passed and checks["contract"].figures["rows"] == 2
     (ids,) = invariance(rows, params, rises)
     assert ids == Check("invariance", "customer_id", True, ids.detail, {"max_change": 0.0})
+
+
+@pytest.mark.parametrize(
+    ("scenario", "lifted"), [("tenure_relation", True), ("price_increase", False), (None, False)]
+)
+def test_a_simulated_relation_scenario_lifts_the_expectation_on_its_column(
+    repo_params_mapping: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: str | None,
+    lifted: bool,
+) -> None:
+    """Under `simulate --scenario tenure_relation` the tenure expectation is lifted, said so."""
+    if scenario is None:
+        monkeypatch.delenv("LIFECYCLE_SIMULATED_SCENARIO", raising=False)
+    else:
+        monkeypatch.setenv("LIFECYCLE_SIMULATED_SCENARIO", scenario)
+    params = parse_params(repo_params_mapping)
+
+    def rises(frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(frame["tenure"].astype(float) / 200.0)
+
+    tenure = {c.name: c for c in directional(_rows(params), params, rises)}["tenure"]
+    assert tenure.passed is lifted
+    assert tenure.detail.startswith("lifted: the simulated scenario 'tenure_relation'") is lifted

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,6 +163,23 @@ def _performance(watched: MonitorFlowResult) -> tuple[float | None, float | None
     return perf.get("roc_auc"), perf.get("profit")
 
 
+@contextmanager
+def scenario_env(scenario: str | None) -> Iterator[None]:
+    """LIFECYCLE_SIMULATED_SCENARIO for this process and the ones it starts, restored after."""
+    key, before = "LIFECYCLE_SIMULATED_SCENARIO", os.environ.get("LIFECYCLE_SIMULATED_SCENARIO")
+    if scenario and scenario != "none":
+        os.environ[key] = scenario
+    else:
+        os.environ.pop(key, None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
+
+
 def simulate(
     params: Params,
     paths: Paths,
@@ -188,6 +206,7 @@ def simulate(
             "train one first (`dvc repro` or `lifecycle flow lifecycle`)"
         )
     with ExitStack() as stack:
+        stack.enter_context(scenario_env(plan.scenario))  # the inline retrain and the worker
         bar = stack.enter_context(progress.steps("starting", total=plan.months, quiet=quiet))
         bar.show("starting the Prefect server and the service")
         api = stack.enter_context(prefect_api(paths))

@@ -70,18 +70,23 @@ def test_a_crash_in_the_middle_of_training_moves_no_alias(
         fast_params_raw(
             [
                 {"name": "logreg", "family": "logistic_regression", "params": {"C": 0.5}},
-                {"name": "broken", "family": "logistic_regression", "params": {"C": -1.0}},
+                # passes the load-time checks (each value is valid alone), raises at fit
+                {
+                    "name": "broken",
+                    "family": "logistic_regression",
+                    "params": {"penalty": "l1", "solver": "lbfgs"},
+                },
             ]
         ),
     )
     aliases, versions, runs = _registry(root)
-    with in_project(root), pytest.raises(ValueError, match="C"):
+    with in_project(root), pytest.raises(ValueError, match="solver"):
         train_flow()
     after_aliases, after_versions, after_runs = _registry(root)
     assert after_aliases == aliases and after_versions == versions
     assert after_runs >= runs  # the good candidate may have logged its run before the crash
     entry = next(e for e in ledger_entries(root) if e.name == "train" and e.status == "failed")
-    assert "C" in (entry.error or "")
+    assert "solver" in (entry.error or "")
     statuses = _runs_by_status(root)
     assert statuses.get("RUNNING", []) == []  # no sibling left running
     assert statuses.get("FAILED", []) == ["broken"]  # the candidate that raised ended FAILED
