@@ -70,11 +70,11 @@ def test_a_crash_in_the_middle_of_training_moves_no_alias(
         fast_params_raw(
             [
                 {"name": "logreg", "family": "logistic_regression", "params": {"C": 0.5}},
-                # passes the load-time checks (each value is valid alone), raises at fit
+                # passes the load-time checks (any string), raises at fit: no such solver
                 {
                     "name": "broken",
                     "family": "logistic_regression",
-                    "params": {"penalty": "l1", "solver": "lbfgs"},
+                    "params": {"solver": "no_such_solver"},
                 },
             ]
         ),
