@@ -177,7 +177,13 @@ def _z(confidence: float) -> float:
 
 
 def _hits_interval(p: FloatArray, confidence: float) -> tuple[float, float]:
-    """Quantiles of the contacted churners, a Poisson-binomial count (Cornish-Fisher, skewed)."""
+    """Quantiles of the contacted churners, a Poisson-binomial count, in whole churners.
+
+    Its mean, variance and skew are exact; the quantiles are Cornish-Fisher's with a continuity
+    correction, so the ends are the counts a realized campaign can reach (as drawn quantiles are).
+    """
+    import math
+
     mean = float(p.sum())
     v = p * (1 - p)
     var = float(v.sum())
@@ -188,7 +194,7 @@ def _hits_interval(p: FloatArray, confidence: float) -> tuple[float, float]:
     z = _z(confidence)
     low = mean + sd * (-z + (z * z - 1) * skew / 6)
     high = mean + sd * (z + (z * z - 1) * skew / 6)
-    return max(0.0, low), min(float(p.size), high)
+    return max(0.0, math.floor(low + 0.5)), min(float(p.size), math.ceil(high - 0.5))
 
 
 def _auc_closed(srt: _Sorted, point: float | None, confidence: float) -> Interval | None:
