@@ -14,6 +14,7 @@ from lifecycle.value.estimate import (
     estimate,
     expected_confusion,
     expected_roc_auc,
+    realized_roc_auc,
 )
 
 CAMPAIGN = CampaignParams(
@@ -98,6 +99,8 @@ def test_tied_scores_rank_as_roc_auc_score_does() -> None:
     y = np.array([1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0])
     expected = roc_auc_score(y, scores)
     assert expected_roc_auc(scores, y) == pytest.approx(expected)
+    assert realized_roc_auc(y, scores) == pytest.approx(expected)
+    assert realized_roc_auc(np.ones(8), scores) is None  # one outcome only: no AUC
     for draws in (0, 100):
         est = estimate(scores, y, CAMPAIGN, draws=draws)
         assert est.roc_auc is not None
