@@ -18,7 +18,7 @@ class ValueParams(Frozen):
     calibration_bins: int = Field(default=10, ge=2, le=50)
     min_calibration_rows: int = Field(default=200, ge=20)
     confidence: float = Field(default=0.9, gt=0, lt=1)
-    draws: int = Field(default=400, ge=50, le=20000)
+    draws: int = Field(default=0, ge=0, le=20000)
     min_labelled_share: float = Field(default=0.9, gt=0, le=1)
     seed: int = 42
     retrain_policy: Literal["off", "value"] = "off"
@@ -35,5 +35,15 @@ class ValueParams(Frozen):
             raise ValueError(
                 f"value.violations_needed = {self.violations_needed}: must be <= "
                 f"value.violations_window {self.violations_window} (N of M windows)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _draws(self) -> ValueParams:
+        """A handful of outcome draws would make the interval noise, not a spread."""
+        if 0 < self.draws < 50:
+            raise ValueError(
+                f"value.draws = {self.draws}: must be 0 (closed-form intervals) or at least 50 "
+                "(outcome draws)"
             )
         return self

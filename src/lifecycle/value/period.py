@@ -69,7 +69,7 @@ def outcomes(frame: pd.DataFrame, params: Params) -> np.ndarray:
         return np.full(len(frame), np.nan)
     raw = frame[col]
     known = {str(x) for x in params.validation.target_labels}
-    bad = sorted({str(v) for v in raw[raw.notna()]} - known)
+    bad = sorted({str(v) for v in raw.dropna().unique()} - known)
     if bad:
         raise PeriodError(
             f"outcome values {bad[:5]}: not one of validation.target_labels {sorted(known)}"
@@ -161,9 +161,8 @@ def _estimated(
 def _realized(entry: ValueEntry, rows: pd.DataFrame, y: np.ndarray, params: Params) -> ValueEntry:
     """Realized value, AUC and precision on the labelled rows, with the baselines."""
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
-    from lifecycle.value.estimate import top
+    from lifecycle.value.estimate import realized_roc_auc, top
 
     scores = rows["score"].to_numpy(dtype=np.float64)
     k = contacted(len(rows), params.campaign)
@@ -172,11 +171,10 @@ def _realized(entry: ValueEntry, rows: pd.DataFrame, y: np.ndarray, params: Para
         prev_scores = rows["shadow_score"].to_numpy(dtype=np.float64)
         prev_version = str(rows["shadow_version"].iloc[-1]) if "shadow_version" in rows else None
     base = baselines(y, params.campaign, prev_scores, prev_version)
-    both = len(np.unique(y)) == 2
     return _replace(
         entry, status=REALIZED, labelled_rows=len(rows),
         value_usd=realized_value(y, scores, params.campaign),
-        roc_auc=float(roc_auc_score(y, scores)) if both else None,
+        roc_auc=realized_roc_auc(y, scores),
         precision=float(y[top(scores, k)].mean()) if k else None,
         baseline_random_usd=base.random, baseline_previous_usd=base.previous,
         previous_version=base.previous_version,

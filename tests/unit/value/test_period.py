@@ -103,3 +103,54 @@ def test_unknown_labels_and_missing_columns_are_named(params: Params) -> None:
         period_entries(_served().assign(churn="Maybe"), params, {}, PERIOD, reveal=True)
     with pytest.raises(PeriodError, match="column 'score' is missing"):
         period_entries(_served().drop(columns="score"), params, {}, PERIOD, reveal=True)
+
+
+def _tenure_served(n: int = 1000, seed: int = 4) -> pd.DataFrame:
+    """A calibrated model whose churners are the short-tenure customers, as in the data."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(1, 73, n)
+    p = np.clip(0.65 - tenure / 90 + rng.normal(0, 0.05, n), 0.02, 0.95)
+    churn = np.where(rng.random(n) < p, "Yes", "No")
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "tenure": tenure,
+                         "score": p, "model_version": "3", "churn": churn})  # fmt: skip
+
+
+def test_tenure_relation_gap_is_flagged_as_decay_naming_the_estimate(
+    params: Params, tmp_path: Path
+) -> None:
+    # the estimate sees only scores; the scenario turns who churns the other way round
+    from lifecycle.ingest import apply_scenario
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    cal = {"3": _calibrated(params)}
+    served = _tenure_served()
+    spec = params.simulation.scenarios["tenure_relation"]
+    drifted = apply_scenario(served, spec, params.data, seed=7)
+    assert (drifted["churn"] == "Yes").sum() == (served["churn"] == "Yes").sum()  # same base rate
+    periods = {
+        "as-trained": (PERIOD, served),
+        "tenure_relation": (Period("sim-month_02-tenure_relation", END, END, {}), drifted),
+    }
+    stored = {}
+    for name, (period, frame) in periods.items():
+        [est] = period_entries(frame, params, cal, period, reveal=False)  # outcomes withheld
+        assert est.status == ESTIMATED and not est.decay
+        record(est, url)
+        [real] = period_entries(frame, params, cal, period, reveal=True)  # they arrive
+        stored[name] = record(real, url)
+    kept = stored["as-trained"]
+    assert kept.status == REALIZED and not kept.decay and kept.note is None
+    gap = stored["tenure_relation"]
+    assert gap.status == REALIZED and gap.decay
+    assert gap.est_value_low is not None and gap.est_value_high is not None
+    assert gap.value_usd is not None and gap.value_usd < gap.est_value_low
+    # the note names the estimate it contradicts: its figure and interval, made before outcomes
+    assert gap.note == (
+        f"decay: realized {gap.value_usd:,.0f} USD is outside the estimate "
+        f"{gap.est_value_usd:,.0f} USD [{gap.est_value_low:,.0f}, {gap.est_value_high:,.0f}] "
+        "made before outcomes: the relation between inputs and outcome may have changed"
+    )
+    assert gap.value_error_usd is not None and gap.value_error_usd < 0
+    assert gap.roc_auc is not None and gap.est_roc_auc is not None
+    assert gap.roc_auc_error is not None and gap.roc_auc_error < -0.2  # ranks now upside down
+    assert [e.decay for e in entries(url)] == [False, True]
