@@ -20,6 +20,7 @@ FLOWS: dict[str, str] = {
     "monitor": "lifecycle.orchestration.flows_monitor:monitor_flow",
     "retrain": "lifecycle.orchestration.flows_retrain:retrain_flow",
     "lifecycle": "lifecycle.orchestration.flows_lifecycle:lifecycle_flow",
+    "retention": "lifecycle.orchestration.flows_privacy:retention_flow",
 }
 
 server_app = typer.Typer(

@@ -33,6 +33,9 @@ def specs(params: Params) -> tuple[DeploymentSpec, ...]:
         DeploymentSpec("monitor", entry("monitor"), "monitor", "schedule", spec.monitor_cron),
         DeploymentSpec("train", entry("train"), "train", "manual"),
         DeploymentSpec("retrain", entry("retrain"), "retrain", "event", on_drift=True),
+        DeploymentSpec(
+            "retention", entry("retention"), "retention", "schedule", params.privacy.retention_cron
+        ),
     )
 
 
