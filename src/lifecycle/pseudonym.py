@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from lifecycle.settings import get_settings
 
 PREFIX = "p_"
+T = TypeVar("T")
 MIN_KEY_BYTES = 16
 
 
@@ -46,3 +50,17 @@ def is_pseudonym(value: object) -> bool:
     """Whether a stored value already is a pseudonym (pseudonymizing twice would break joins)."""
     text = str(value)
     return text.startswith(PREFIX) and len(text) == len(PREFIX) + 32
+
+
+def withhold(items: list[T], columns: Collection[str]) -> list[T]:
+    """Findings (dataclasses with `column` and `examples`) with no example of a personal column.
+
+    A validation report lists a few offending values (a duplicated id, say); for the id and the
+    `privacy.personal` columns it keeps the count and drops the values, so reports and
+    quarantine results never carry an id (no key needed: reports stay reproducible)."""
+    return [_no_examples(it) if getattr(it, "column", None) in columns else it for it in items]
+
+
+def _no_examples(item: Any) -> Any:
+    """A copy of a finding without its example values."""
+    return replace(item, examples=[])

@@ -80,3 +80,19 @@ def test_params_mark_more_columns_personal_but_never_a_feature(
     assert masker(params, tmp_path).columns == (params.data.id_column, "email")
     with pytest.raises(ValueError, match=r"privacy.personal\[0\]: 'tenure' is a feature"):
         make_params(privacy={"personal": ["tenure"]})
+
+
+def test_a_validation_report_names_a_duplicated_id_without_its_value(
+    params: Params, table: pd.DataFrame
+) -> None:
+    """The count and the rule stay (what a person acts on); the id itself is not written."""
+    from lifecycle.validate import validate_frame
+
+    batch = table.head(40).copy()
+    ids = [f"CUST{v}Q" for v in batch[params.data.id_column]]  # text no count can contain
+    duplicated = ids[1] = ids[0]
+    batch[params.data.id_column] = ids
+    report = validate_frame(batch, params, "dup")
+    [failure] = [f for f in report.failures if f.column == params.data.id_column]
+    assert failure.rows == 2 and failure.examples == []
+    assert duplicated not in str(report.to_json())
