@@ -96,3 +96,20 @@ def test_a_validation_report_names_a_duplicated_id_without_its_value(
     [failure] = [f for f in report.failures if f.column == params.data.id_column]
     assert failure.rows == 2 and failure.examples == []
     assert duplicated not in str(report.to_json())
+
+
+def test_a_service_outside_local_mode_without_the_key_does_not_start(
+    params: Params, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LIFECYCLE_ENV=production and no key: building the service fails, naming the variable."""
+    from lifecycle.paths import Paths
+    from lifecycle.serve.state import ServeSettings, ServiceState
+
+    monkeypatch.delenv("LIFECYCLE_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("LIFECYCLE_ENV", "production")
+    with pytest.raises(PseudonymKeyError, match="LIFECYCLE_PSEUDONYM_KEY is not set"):
+        ServiceState(ServeSettings(params, Paths(tmp_path), "op"))
+    monkeypatch.setenv("LIFECYCLE_PSEUDONYM_KEY", "0123456789abcdef0123")
+    state = ServiceState(ServeSettings(params, Paths(tmp_path), "op"))
+    assert state.mask.columns == (params.data.id_column,)
+    assert not (tmp_path / KEY_FILE).exists()
