@@ -16,6 +16,7 @@ from lifecycle.commands.flows import flow_run, server_app
 from lifecycle.commands.ledger import ledger_app
 from lifecycle.commands.monitor import monitor
 from lifecycle.commands.new import UseCaseError, activate, new
+from lifecycle.commands.privacy import forget
 from lifecycle.commands.serve import score, serve
 from lifecycle.commands.simulate import simulate
 from lifecycle.commands.ui import ui
@@ -56,6 +57,7 @@ def _mount() -> None:
     )
     app.command("monitor")(monitor)
     app.command("new")(new)
+    app.command("forget")(forget)
     app.command("simulate")(simulate)
     app.command("ui")(ui)
     app.command("flow")(flow_run)

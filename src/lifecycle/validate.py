@@ -14,6 +14,7 @@ from lifecycle.columns import cast_columns
 from lifecycle.config import DataParams, Params, ValidationParams
 from lifecycle.config.contract import column_rules
 from lifecycle.paths import Paths
+from lifecycle.pseudonym import withhold
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,6 +156,7 @@ def validate_frame(
         result = checkpoint.run(batch_parameters={"dataframe": df}, expectation_parameters=None)
         run = next(iter(result.run_results.values()))
         failures = _without_echoes([_failure(r) for r in run.results if not r.success])
+        failures = withhold(failures, (params.data.id_column, *params.privacy.personal))
         report = ValidationReport(
             batch=batch,
             success=bool(run.success),

@@ -29,3 +29,19 @@ def test_a_missing_or_short_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
         key_from_settings()
     monkeypatch.setenv("LIFECYCLE_PSEUDONYM_KEY", "0123456789abcdef0123")
     assert key_from_settings() == b"0123456789abcdef0123"
+
+
+def test_withhold_drops_examples_of_personal_columns_only() -> None:
+    """A finding on the id keeps its count and loses its values; other findings are kept."""
+    from dataclasses import dataclass, field
+
+    from lifecycle.pseudonym import withhold
+
+    @dataclass(frozen=True)
+    class Finding:
+        column: str
+        rows: int
+        examples: list[object] = field(default_factory=list)
+
+    found = [Finding("customer_id", 2, ["7590-VHVEG"]), Finding("tenure", 1, [-3])]
+    assert withhold(found, ("customer_id",)) == [Finding("customer_id", 2), found[1]]

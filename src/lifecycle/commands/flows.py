@@ -20,6 +20,7 @@ FLOWS: dict[str, str] = {
     "monitor": "lifecycle.orchestration.flows_monitor:monitor_flow",
     "retrain": "lifecycle.orchestration.flows_retrain:retrain_flow",
     "lifecycle": "lifecycle.orchestration.flows_lifecycle:lifecycle_flow",
+    "retention": "lifecycle.orchestration.flows_privacy:retention_flow",
 }
 
 server_app = typer.Typer(
@@ -106,7 +107,7 @@ def ui_lines(prefect_run_url: str) -> list[str]:
 
 
 def flow_run(
-    name: Annotated[str, typer.Argument(help="ingest | train | monitor | retrain | lifecycle")],
+    name: Annotated[str, typer.Argument(help=" | ".join(FLOWS))],
     params: ParamsOpt = None,
     month: Annotated[int | None, typer.Option(help="monitor: the simulated month")] = None,
     scenario: Annotated[str | None, typer.Option(help="monitor: a simulation scenario")] = None,

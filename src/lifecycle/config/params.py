@@ -29,6 +29,7 @@ from lifecycle.config.data import (
 from lifecycle.config.monitoring import DriftParams, RetrainParams
 from lifecycle.config.notifications import NotificationParams
 from lifecycle.config.orchestration import OrchestrationParams
+from lifecycle.config.privacy import PrivacyParams
 from lifecycle.config.release import ExplainParams, FairnessParams, ReleaseParams
 from lifecycle.config.serving import ServingParams
 from lifecycle.config.training import CampaignParams, MlflowParams, PromotionParams, TrainParams
@@ -66,6 +67,7 @@ class Params(Frozen):
     notifications: NotificationParams = NotificationParams()
     convergence: ConvergenceParams = ConvergenceParams()
     behaviour: BehaviourParams = BehaviourParams()
+    privacy: PrivacyParams = PrivacyParams()
 
     @model_validator(mode="after")
     def _behaviour_columns(self) -> Params:
@@ -107,6 +109,12 @@ class Params(Frozen):
                 raise ValueError(
                     f"fairness.sensitive[{i}]: {col!r} is not a feature in data.numeric or "
                     "data.categorical"
+                )
+        for i, col in enumerate(self.privacy.personal):
+            if col in features or col in (self.data.id_column, self.data.target):
+                raise ValueError(
+                    f"privacy.personal[{i}]: {col!r} is a feature, the id or the target: list "
+                    "only other columns (the id is always pseudonymized; a feature cannot be)"
                 )
         for col in self.data.cast:
             if col not in features:

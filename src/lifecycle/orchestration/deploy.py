@@ -1,4 +1,5 @@
-"""Deployments in a process pool: ingest monthly, monitor daily, train by hand, retrain on drift."""
+"""Deployments in a process pool: ingest monthly, monitor daily, train by hand, retrain on drift,
+retention daily (privacy.retention_cron)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ class DeploymentSpec:
 
 
 def specs(params: Params) -> tuple[DeploymentSpec, ...]:
-    """The four deployments, schedules from params.orchestration."""
+    """The five deployments, schedules from params.orchestration (retention: params.privacy)."""
     spec = params.orchestration
     return (
         DeploymentSpec("ingest", entry("ingest"), "ingest", "schedule", spec.ingest_cron),
         DeploymentSpec("monitor", entry("monitor"), "monitor", "schedule", spec.monitor_cron),
         DeploymentSpec("train", entry("train"), "train", "manual"),
         DeploymentSpec("retrain", entry("retrain"), "retrain", "event", on_drift=True),
+        DeploymentSpec(
+            "retention", entry("retention"), "retention", "schedule", params.privacy.retention_cron
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from lifecycle.ledger.record import record_serving_period
 from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir
+from lifecycle.privacy import masker
 from lifecycle.serve.batcher import MicroBatcher
 from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import ServiceMetrics
@@ -103,6 +104,7 @@ class ServiceState:
             p.serving.log_buffer_rows, self.metrics.idle,
         )  # fmt: skip
         self.threshold = p.serving.threshold or p.train.threshold
+        self.mask = masker(p, settings.paths.root)  # ids logged as pseudonyms (no key: fails here)
         flag = p.serving.out_of_contract == "flag"
         self.contract = column_rules(p.data, p.validation) if flag else None
         labels = [x for x in p.validation.target_labels if str(x) != str(p.data.positive_label)]
@@ -210,13 +212,14 @@ class ServiceState:
         whole = len(parts) == 1
         predictions: list[Any] = [] if whole else [None] * len(rows)
         flags = self._flags(rows)
+        logged = self.mask(rows)  # what the log and the shadow keep: personal ids pseudonymized
         durable: list[Entry] = []
         for part in parts:
             values: list[float] = part.scores.tolist()
             labels = self.labels(values)
             v, n = part.model.version, len(values)
             entry = Entry(
-                request_id, now, v, rows if whole else [rows[i] for i in part.index],
+                request_id, now, v, logged if whole else [logged[i] for i in part.index],
                 values, labels, "api", None if whole else part.index, part.variant,
                 correlation_id=correlation_id,
                 flags=None if flags is None else [flags[i] for i in part.index],

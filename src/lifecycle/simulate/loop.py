@@ -20,6 +20,7 @@ from lifecycle.ledger.tables import tables
 from lifecycle.orchestration import progress
 from lifecycle.orchestration.results import MonitorFlowResult
 from lifecycle.paths import Paths
+from lifecycle.privacy import mask_frame
 from lifecycle.registry import CHAMPION, version_by_alias
 from lifecycle.settings import get_settings
 from lifecycle.simulate.plan import Plan, SimulationError
@@ -111,7 +112,7 @@ def run_month(loop: Loop, month: int) -> MonthResult:
     before = champion_version(params, paths)
     bar.show(f"month {month}/{plan.months}: serving")
     served = serve_month(loop.client, params, month_batch(params, paths, plan, month), month)
-    window = write_window(paths, plan, month, served)
+    window = write_window(paths, plan, month, mask_frame(params, paths.root, served))
     bar.show(f"month {month}/{plan.months}: monitoring")
     watched = monitor(window, plan)
     retrained = watched.retrained is not None

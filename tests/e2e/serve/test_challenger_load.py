@@ -15,6 +15,7 @@ import httpx
 import pytest
 import yaml
 
+from lifecycle.privacy import project_key, pseudonym_of
 from tests.e2e.serve.conftest import Server, launch
 from tests.e2e.serve.test_load import holdout_records
 from tests.integration.serve.project import Project, environment, register_copy
@@ -108,7 +109,9 @@ def test_canary_and_shadow_under_load(challenger_server: Server) -> None:
     assert VIEWER not in output
     lines = [json.loads(x) for f in Path(srv.project.root, "data", "predictions").rglob("*.jsonl")
              for x in f.open()]  # fmt: skip
-    mine = [x for x in lines if str(x.get("customer_id", "")).startswith("E2E-")]
+    key = project_key(Path(srv.project.root))  # the log keeps ids as pseudonyms (issue 17)
+    sent = {pseudonym_of(f"E2E-{i:04d}", key) for i in range(CUSTOMERS)}
+    mine = [x for x in lines if x.get("customer_id") in sent]
     assert len(mine) == len(seen)  # nothing lost, canary and shadowed lines included
     assert Counter(x["variant"] for x in mine) == served
     shadowed = [x for x in mine if "shadow_score" in x]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from lifecycle.privacy import project_key, pseudonym_of
 from tests.integration.serve.conftest import wait_ready
 from tests.integration.serve.project import Project
 
@@ -116,7 +117,8 @@ def test_out_of_contract_flag_mode_scores_flags_and_keeps_out_of_training(
     flags = mine["out_of_contract"].tolist()
     assert flags[0] is None or flags[0] != flags[0]  # null: in contract
     assert flags[1].startswith(f"{col}=") and "validation.ranges" in flags[1]
-    assert mine[project_env.params.data.id_column].tolist()[1] == -149
+    key = project_key(Path(project_env.root))  # the log keeps ids as pseudonyms (issue 17)
+    assert mine[project_env.params.data.id_column].tolist()[1] == pseudonym_of(-149, key)
     kept = labelled(Paths(project_env.root))
     assert kept[kept["request_id"] == rid]["record"].tolist() == [0]
 
