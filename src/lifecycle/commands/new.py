@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lifecycle.paths import USE_CASES_DIR, use_case_dir
+from lifecycle.paths import DEFAULT_USE_CASE, USE_CASES_DIR, use_case_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 REPORT_FILE = "use_case.md"
@@ -47,6 +47,8 @@ def _clash(name: str, root: Path) -> str | None:
 
     if not NAME.match(name):
         return f"name: {name!r} must match {NAME.pattern} (lower case, digits, - and _)"
+    if name == DEFAULT_USE_CASE:
+        return f"name: {name!r} is the root params' use case in the ledger; pick another name"
     if use_case_dir(root, name).exists():
         return f"name: use case {name!r} already exists in {use_case_dir(root, name)}"
     default = root / "params.yaml"

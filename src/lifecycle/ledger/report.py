@@ -24,6 +24,7 @@ PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal k
 EXPORT_COLUMNS = (
     "key",
     "parent_key",
+    "use_case",
     "kind",
     "name",
     "phase",
@@ -54,6 +55,7 @@ class Filters:
     phase: str | None = None
     model_version: str | None = None
     kind: str | None = None
+    use_case: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse an unknown phase or kind, or a period that ends before it starts."""
@@ -80,6 +82,8 @@ class Filters:
             out.append(t.c.model_version == self.model_version)
         if self.kind:
             out.append(t.c.kind == self.kind)
+        if self.use_case:
+            out.append(t.c.use_case == self.use_case)
         return out
 
 
@@ -120,6 +124,7 @@ class Summary:
     by_phase: dict[str, Totals] = field(default_factory=dict)
     by_name: dict[str, Totals] = field(default_factory=dict)
     by_model_version: dict[str, Totals] = field(default_factory=dict)
+    by_use_case: dict[str, Totals] = field(default_factory=dict)  # the portfolio's totals
     predictions: int = 0
     serving_usd: float = 0.0
     serving_usd_per_1k_predictions: float | None = None
@@ -198,6 +203,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
         by_phase=by_phase,
         by_name=by_name,
         by_model_version=_grouped(filters, "model_version", url),
+        by_use_case=_grouped(filters, "use_case", url),
         predictions=preds,
         serving_usd=float(serving),
         serving_usd_per_1k_predictions=float(serving) / preds * 1000 if preds else None,
@@ -286,6 +292,7 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
         ("By phase", summary.by_phase),
         ("By flow / stage", summary.by_name),
         ("Per model version (total cost of ownership)", summary.by_model_version),
+        ("Portfolio: per use case", summary.by_use_case),
     ):
         t = Table(title=title)
         for col in ("", "entries", "compute $", "staff $", "total $"):
