@@ -136,3 +136,21 @@ def test_unknown_unready_and_invalid_use_cases_are_clear_errors(
     assert bad.status_code == 422 and column in bad.text
     assert app_client.post("/use-cases/Bad Name/predict", json=rows).status_code == 422
     assert app_client.post("/predict", json=rows).status_code == 200  # the service is fine
+
+
+@pytest.mark.slow
+def test_the_portfolio_reads_each_champion_from_the_shared_registry(
+    two_cases: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Champion version and age per use case from the real MLflow store; none for bare."""
+    from lifecycle.portfolio import portfolio_rows
+
+    for key, value in two_cases.env.items():
+        monkeypatch.setenv(key, value)
+    url = two_cases.env["LIFECYCLE_LEDGER_URL"]
+    rows = {r.name: r.health for r in portfolio_rows(two_cases.root, two_cases.params, url)}
+    assert list(rows) == ["default", "bare", TWIN]
+    assert (rows["default"].champion_version, rows[TWIN].champion_version) == ("1", "1")
+    assert rows["bare"].champion_version is None and rows["bare"].champion_days is None
+    age = rows[TWIN].champion_days
+    assert age is not None and 0 <= age < 1  # registered during this test session
