@@ -213,8 +213,13 @@ def dashboard_data(
     url: str | None = None,
     now: datetime | None = None,
     filters: Filters | None = None,
+    whole: Params | None = None,
 ) -> dict[str, Any]:
-    """Everything the page draws, from one grouped scan so 100,000 entries stay fast."""
+    """Everything the page draws, from one grouped scan so 100,000 entries stay fast.
+
+    A use case's page passes its own params (its budget) and the root's as `whole`: the
+    forecast and its alerts are the whole ledger's, judged against the whole budget.
+    """
     f = filters or Filters()
     moment = utc_naive(now or datetime.now(UTC))
     since = first_month(f.period, moment)
@@ -252,7 +257,7 @@ def dashboard_data(
         for part, usd in flow_split[k].items():
             _add(flows, "other", part, usd)
     order = phases()
-    fc = forecast(params, url, moment)
+    fc = forecast(whole or params, url, moment)  # the whole ledger against the whole budget
     return {
         "generated_at": datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"),
         "filters": asdict(f),

@@ -21,7 +21,7 @@ from lifecycle.ledger.report import Filters, summarize
 from lifecycle.paths import DEFAULT_USE_CASE
 from lifecycle.system import free_port
 from tests.e2e.ledger.seed import seed_ledger
-from tests.integration.ledger.portfolio_seed import OTHER, seed_portfolio
+from tests.integration.ledger.portfolio_seed import OTHER, OTHER_BUDGET, seed_portfolio
 from tests.support.ledger_fixtures import PARAMS_FILE
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +67,12 @@ def test_portfolio_api_and_use_case_filter(served: str, sqlite_url: str) -> None
     assert one["totals"]["entries"] == only.entries == 2
     assert one["totals"]["total_usd"] == pytest.approx(only.total_usd)
     assert {r["name"] for r in one["costliest"]} <= {"train", "retrain"}
+    assert one["budget"]["budget"] == {"maintenance": OTHER_BUDGET["maintenance"]}  # its own
+    everything = httpx.get(f"{served}/ledger/api/data", timeout=30).json()
+    assert one["forecast"]["twelve_month_usd"] == pytest.approx(
+        everything["forecast"]["twelve_month_usd"]
+    )  # the forecast is the whole ledger's on every page
+    assert len(one["alerts"]) == len(everything["alerts"])
     bad = httpx.get(f"{served}/ledger/api/data", params={"use_case": "Bad Name"}, timeout=30)
     assert bad.status_code == 422
 

@@ -129,7 +129,7 @@ async def data(
         except (OSError, ValueError) as err:
             detail = f"use_case = {use_case!r}: no readable params ({err})"
             raise HTTPException(404, detail) from None
-    return await asyncio.to_thread(dashboard_data, params, source.url, None, filters)
+    return await asyncio.to_thread(dashboard_data, params, source.url, None, filters, source.params)
 
 
 def dashboard_app(params: Params, url: str | None = None) -> FastAPI:
