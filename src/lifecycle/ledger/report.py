@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import ColumnElement
 
+USE_CASE_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # as `lifecycle new` names them
 PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal keeps its own)
 
 EXPORT_COLUMNS = (
@@ -63,6 +65,8 @@ class Filters:
             check_choice("phase", self.phase, phases())
         if self.kind is not None:
             check_choice("kind", self.kind, KINDS)
+        if self.use_case is not None and not re.fullmatch(USE_CASE_NAME, self.use_case):
+            raise LedgerError(f"use_case = {self.use_case!r}: must match {USE_CASE_NAME}")
         if self.since and self.until and self.until < self.since:
             raise LedgerError(f"until = {self.until}: must not be before since = {self.since}")
 

@@ -104,6 +104,8 @@ def test_ledger_report_cli_takes_use_case(params: Params, sqlite_url: str) -> No
     doc = json.loads(result.stdout)
     assert [(r["key"], r["use_case"]) for r in doc["entries"]] == [("b1", "churn-b")]
     assert list(doc["summary"]["by_use_case"]) == ["churn-b"]
+    bad = CliRunner().invoke(app, [*args, "--use-case", "Bad Name"])
+    assert bad.exit_code == 2 and "use_case = 'Bad Name': must match" in bad.stderr
     table = CliRunner().invoke(app, ["ledger", "report", "--url", sqlite_url])
     assert table.exit_code == 0, table.output
     assert "Portfolio: per use case" in table.stdout and "churn-b" in table.stdout
