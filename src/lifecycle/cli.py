@@ -321,7 +321,10 @@ def run(
         _use(use_case)
     p, d = _setup(params)
     if dvc and d.use_case:
-        _fail("--dvc: dvc.yaml covers the default use case only; run a use case without --dvc")
+        _fail(
+            "--dvc: a use case's stages are in use_cases/dvc.yaml: "
+            f"dvc repro 'use_cases/dvc.yaml:evaluate@{d.use_case}' (or run without --dvc)"
+        )
     if not dvc:
         from lifecycle.commands.flows import run_lifecycle
         from lifecycle.orchestration.server import ServerError

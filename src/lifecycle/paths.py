@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USE_CASES_DIR = "use_cases"
+DEFAULT_USE_CASE = "default"  # the use case of the root params.yaml, as the ledger names it
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Paths:
 
         found = get_settings()
         return cls(found.root, found.use_case)
+
+    @property
+    def use_case_name(self) -> str:
+        """This use case's name in the ledger and the portfolio ("default" for the root's)."""
+        return self.use_case or DEFAULT_USE_CASE
 
     @property
     def home(self) -> Path:

@@ -110,6 +110,10 @@ def report(
     phase: Annotated[str | None, typer.Option(help="Only this project phase.")] = None,
     model_version: Annotated[str | None, typer.Option(help="Only this model version.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind of entry.")] = None,
+    use_case: Annotated[
+        str | None,
+        typer.Option("--use-case", help="Only this use case (default: all; the root's: default)."),
+    ] = None,
     limit: Annotated[
         int, typer.Option(min=0, help="Rows in the table (exports are complete).")
     ] = 50,
@@ -134,6 +138,7 @@ def report(
         phase=phase,
         model_version=model_version,
         kind=kind,
+        use_case=use_case or get_settings().use_case,
     )
     summary = rep.summarize(filters, url)
     if allocate_platform:

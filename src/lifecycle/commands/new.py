@@ -11,10 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from lifecycle.paths import USE_CASES_DIR, use_case_dir
+from lifecycle.paths import DEFAULT_USE_CASE, USE_CASES_DIR, use_case_dir
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 REPORT_FILE = "use_case.md"
+INDEX_FILE = "index.yaml"
+INDEX_HEADER = (
+    "# The use cases `dvc repro use_cases/dvc.yaml` runs: every use_cases/<name>/ with a params"
+    " file.\n"
+    "# `lifecycle new` rewrites this list from the folders; edit it only to leave a use case out.\n"
+)
 
 
 class UseCaseError(ValueError):
@@ -47,6 +53,8 @@ def _clash(name: str, root: Path) -> str | None:
 
     if not NAME.match(name):
         return f"name: {name!r} must match {NAME.pattern} (lower case, digits, - and _)"
+    if name == DEFAULT_USE_CASE:
+        return f"name: {name!r} is the root params' use case in the ledger; pick another name"
     if use_case_dir(root, name).exists():
         return f"name: use case {name!r} already exists in {use_case_dir(root, name)}"
     default = root / "params.yaml"
@@ -125,7 +133,22 @@ def create(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    write_pipeline_index(root)
     return target_dir
+
+
+def write_pipeline_index(root: Path) -> Path:
+    """use_cases/index.yaml: the names use_cases/dvc.yaml runs its stages for (`foreach`),
+    rebuilt from the folders that hold a params file, written whole."""
+    import yaml
+
+    folder = root / USE_CASES_DIR
+    names = sorted(p.parent.name for p in folder.glob("*/params.yaml"))
+    index = folder / INDEX_FILE
+    tmp = index.with_suffix(".yaml.tmp")
+    tmp.write_text(INDEX_HEADER + yaml.safe_dump({"use_cases": names}, sort_keys=False))
+    tmp.replace(index)
+    return index
 
 
 def new(

@@ -37,6 +37,7 @@ class Filters:
     phase: str | None = None
     flow: str | None = None
     model_version: str | None = None
+    use_case: str | None = None  # one use case's page (the portfolio links here)
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +50,12 @@ def plotly_js() -> bytes:
 def page_html() -> bytes:
     """The dashboard page shipped inside this package."""
     return (resources.files("lifecycle.ledger") / "static" / "dashboard.html").read_bytes()
+
+
+@lru_cache(maxsize=1)
+def portfolio_html() -> bytes:
+    """The portfolio page (the dashboard opens on it) shipped inside this package."""
+    return (resources.files("lifecycle.ledger") / "static" / "portfolio.html").read_bytes()
 
 
 def run_links(prefect_id: str | None, mlflow_id: str | None) -> dict[str, str | None]:
@@ -77,11 +84,13 @@ def first_month(period: str, now: datetime) -> str | None:
     return f"{year:04d}-{month:02d}"
 
 
-def _groups(url: str | None) -> list[Any]:
-    """Cost per month, phase, flow, kind and model version (a covering index serves it)."""
+def _groups(url: str | None, use_case: str | None = None) -> list[Any]:
+    """Cost per month, phase, flow, kind and model version (a covering index serves it), of
+    one use case or of all."""
     from sqlalchemy import func, select
 
     _, t, _ = tables()
+    where = [t.c.use_case == use_case] if use_case else []
     with get_engine(url).connect() as conn:
         return list(
             conn.execute(
@@ -89,7 +98,8 @@ def _groups(url: str | None) -> list[Any]:
                     t.c.month, t.c.phase, t.c.name, t.c.kind, t.c.model_version, func.count(),
                     func.sum(t.c.compute_usd), func.sum(t.c.staff_usd), func.sum(t.c.total_usd),
                     func.sum(t.c.predictions),
-                ).group_by(t.c.month, t.c.phase, t.c.name, t.c.kind, t.c.model_version)
+                ).where(*where)
+                .group_by(t.c.month, t.c.phase, t.c.name, t.c.kind, t.c.model_version)
             ).all()
         )  # fmt: skip
 
@@ -138,7 +148,8 @@ def _costliest(url: str | None, f: Filters, since: str | None) -> list[dict[str,
     if since:
         query = query.where(t.c.month >= since)
     for column, value in ((t.c.phase, f.phase), (t.c.name, f.flow),
-                          (t.c.model_version, f.model_version)):  # fmt: skip
+                          (t.c.model_version, f.model_version),
+                          (t.c.use_case, f.use_case)):  # fmt: skip
         if value:
             query = query.where(column == value)
     with get_engine(url).connect() as conn:
@@ -202,12 +213,17 @@ def dashboard_data(
     url: str | None = None,
     now: datetime | None = None,
     filters: Filters | None = None,
+    whole: Params | None = None,
 ) -> dict[str, Any]:
-    """Everything the page draws, from one grouped scan so 100,000 entries stay fast."""
+    """Everything the page draws, from one grouped scan so 100,000 entries stay fast.
+
+    A use case's page passes its own params (its budget) and the root's as `whole`: the
+    forecast and its alerts are the whole ledger's, judged against the whole budget.
+    """
     f = filters or Filters()
     moment = utc_naive(now or datetime.now(UTC))
     since = first_month(f.period, moment)
-    groups = _groups(url)
+    groups = _groups(url, f.use_case)
     all_months = sorted({str(g[0]) for g in groups})
     keep = [
         g for g in groups
@@ -241,7 +257,7 @@ def dashboard_data(
         for part, usd in flow_split[k].items():
             _add(flows, "other", part, usd)
     order = phases()
-    fc = forecast(params, url, moment)
+    fc = forecast(whole or params, url, moment)  # the whole ledger against the whole budget
     return {
         "generated_at": datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"),
         "filters": asdict(f),

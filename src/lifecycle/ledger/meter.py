@@ -96,6 +96,7 @@ class MeteredRun:
     child_runs: int = 0
     children: Usage = field(default_factory=lambda: Usage(0.0, 0.0, 0))
     children_cost: Rollup = field(default_factory=lambda: Rollup(0.0, 0.0, 0.0))
+    use_case: str = field(default_factory=lambda: Paths.from_env().use_case_name)
 
     @property
     def rollup(self) -> Rollup:
@@ -160,6 +161,7 @@ def build_entry(
         error=error,
         note=run.note,
         parent_key=run.parent_key,
+        use_case=run.use_case,
     )
 
 
@@ -192,6 +194,7 @@ def metered(
         trigger=trigger,
         params=params,
         parent_key=parent.key if parent is not None else None,
+        use_case=paths.use_case_name,
     )
     run.link(**(links or {}))
     if "git_commit" not in run.links:

@@ -15,6 +15,7 @@ from lifecycle.ledger.pricing import (
     price_sheet_id,
     staff_line,
 )
+from lifecycle.paths import DEFAULT_USE_CASE
 
 LINK_FIELDS = (
     "prefect_flow_run_id",
@@ -77,6 +78,7 @@ class LedgerEntry:
     error: str | None = None
     note: str | None = None
     parent_key: str | None = None  # the run this one was metered inside (its parent flow)
+    use_case: str = DEFAULT_USE_CASE  # the use case it ran for (portfolio views group by it)
 
     @property
     def staff_usd(self) -> float:

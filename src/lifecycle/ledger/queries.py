@@ -23,6 +23,7 @@ from lifecycle.ledger.models import LINK_FIELDS, LedgerEntry, utc_naive
 from lifecycle.ledger.pricing import ComputeCost, StaffLine, Usage
 from lifecycle.ledger.session import get_engine, writing
 from lifecycle.ledger.tables import tables
+from lifecycle.paths import DEFAULT_USE_CASE
 
 _upserts: dict[str, Any] = {}
 
@@ -65,6 +66,7 @@ def _row(entry: LedgerEntry) -> dict[str, Any]:
         "error": entry.error,
         "note": entry.note,
         "parent_key": entry.parent_key,
+        "use_case": entry.use_case,
         "recorded_at": datetime.now(UTC).replace(tzinfo=None),
     }
 
@@ -168,6 +170,7 @@ def _entry_from(row: Any, lines: list[StaffLine]) -> LedgerEntry:
         error=m["error"],
         note=m["note"],
         parent_key=m.get("parent_key"),
+        use_case=m.get("use_case") or DEFAULT_USE_CASE,
     )
 
 

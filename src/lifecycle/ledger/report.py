@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
@@ -19,11 +20,13 @@ if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import ColumnElement
 
+USE_CASE_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # as `lifecycle new` names them
 PIPE_WIDTH = 200  # columns of a table written to a pipe or a file (a terminal keeps its own)
 
 EXPORT_COLUMNS = (
     "key",
     "parent_key",
+    "use_case",
     "kind",
     "name",
     "phase",
@@ -54,6 +57,7 @@ class Filters:
     phase: str | None = None
     model_version: str | None = None
     kind: str | None = None
+    use_case: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse an unknown phase or kind, or a period that ends before it starts."""
@@ -61,6 +65,8 @@ class Filters:
             check_choice("phase", self.phase, phases())
         if self.kind is not None:
             check_choice("kind", self.kind, KINDS)
+        if self.use_case is not None and not re.fullmatch(USE_CASE_NAME, self.use_case):
+            raise LedgerError(f"use_case = {self.use_case!r}: must match {USE_CASE_NAME}")
         if self.since and self.until and self.until < self.since:
             raise LedgerError(f"until = {self.until}: must not be before since = {self.since}")
 
@@ -80,6 +86,8 @@ class Filters:
             out.append(t.c.model_version == self.model_version)
         if self.kind:
             out.append(t.c.kind == self.kind)
+        if self.use_case:
+            out.append(t.c.use_case == self.use_case)
         return out
 
 
@@ -120,6 +128,7 @@ class Summary:
     by_phase: dict[str, Totals] = field(default_factory=dict)
     by_name: dict[str, Totals] = field(default_factory=dict)
     by_model_version: dict[str, Totals] = field(default_factory=dict)
+    by_use_case: dict[str, Totals] = field(default_factory=dict)  # the portfolio's totals
     predictions: int = 0
     serving_usd: float = 0.0
     serving_usd_per_1k_predictions: float | None = None
@@ -198,6 +207,7 @@ def summarize(filters: Filters | None = None, url: str | None = None) -> Summary
         by_phase=by_phase,
         by_name=by_name,
         by_model_version=_grouped(filters, "model_version", url),
+        by_use_case=_grouped(filters, "use_case", url),
         predictions=preds,
         serving_usd=float(serving),
         serving_usd_per_1k_predictions=float(serving) / preds * 1000 if preds else None,
@@ -286,6 +296,7 @@ def render(rows: Sequence[dict[str, Any]], summary: Summary) -> None:
         ("By phase", summary.by_phase),
         ("By flow / stage", summary.by_name),
         ("Per model version (total cost of ownership)", summary.by_model_version),
+        ("Portfolio: per use case", summary.by_use_case),
     ):
         t = Table(title=title)
         for col in ("", "entries", "compute $", "staff $", "total $"):

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from lifecycle.ledger.tables import tables
-from lifecycle.paths import Paths
+from lifecycle.ledger.tables import USE_CASE_INDEX, tables
+from lifecycle.paths import DEFAULT_USE_CASE, Paths
 from lifecycle.settings import get_settings
 
 URL_ENV = "LIFECYCLE_LEDGER_URL"
@@ -96,8 +96,12 @@ def _create_schema(engine: Engine) -> None:
                 raise
 
 
-# columns added after the first release: a ledger written before them gains them, empty
-ADDED_COLUMNS = {"parent_key": "VARCHAR(200)"}
+# columns added after the first release: a ledger written before them gains them (empty, or
+# the default use case: every entry written before use cases existed ran the root's params)
+ADDED_COLUMNS = {
+    "parent_key": "VARCHAR(200)",
+    "use_case": f"VARCHAR(40) NOT NULL DEFAULT '{DEFAULT_USE_CASE}'",
+}
 
 
 def _add_missing_columns(conn: Connection) -> None:
@@ -107,6 +111,8 @@ def _add_missing_columns(conn: Connection) -> None:
     for name, sql_type in ADDED_COLUMNS.items():
         if name not in have:
             conn.exec_driver_sql(f"ALTER TABLE {entries.name} ADD COLUMN {name} {sql_type}")
+    on = f"{entries.name} (use_case, month, total_usd)"
+    conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {USE_CASE_INDEX} ON {on}")
 
 
 def dispose_engines() -> None:

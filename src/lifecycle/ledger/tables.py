@@ -19,6 +19,9 @@ from sqlalchemy import (
 )
 
 from lifecycle.ledger.models import LINK_FIELDS
+from lifecycle.paths import DEFAULT_USE_CASE
+
+USE_CASE_INDEX = "ix_ledger_use_case"
 
 
 @cache
@@ -61,6 +64,7 @@ def tables() -> tuple[MetaData, Table, Table]:
         Column("error", Text),
         Column("note", Text),
         Column("parent_key", String(200)),  # the run this one ran inside; rows hold own usage
+        Column("use_case", String(40), nullable=False, server_default=DEFAULT_USE_CASE),
         Column("recorded_at", DateTime, nullable=False),
         Index("ix_ledger_day", "day"),
         # covering indexes: the forecast and the dashboard read only these columns
@@ -79,6 +83,7 @@ def tables() -> tuple[MetaData, Table, Table]:
         ),
         Index("ix_ledger_status", "status"),
         Index("ix_ledger_total", "total_usd"),
+        Index(USE_CASE_INDEX, "use_case", "month", "total_usd"),
     )
     staff = Table(
         "ledger_staff_lines",

@@ -1,15 +1,21 @@
 """Deployments in a process pool: ingest monthly, monitor daily, train by hand, retrain on drift,
-retention daily (privacy.retention_cron)."""
+retention daily (privacy.retention_cron).
+
+Every use case of a checkout gets its deployments on the same server: the default one's keep their
+plain names (train, ...), another's carry its name (train@pima), its tag (use_case:pima) and
+LIFECYCLE_USE_CASE in the worker's environment, so its runs read its params and data.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from lifecycle.config import Params
+from lifecycle.config import Params, load_params
 from lifecycle.orchestration.events import DRIFT_EVENT, RETRAIN_LABEL, model_resource
 from lifecycle.orchestration.notify import create_automations, run_tag
-from lifecycle.paths import Paths
+from lifecycle.paths import DEFAULT_USE_CASE, USE_CASES_DIR, Paths
 
 POOL_TYPE = "process"
 
@@ -38,6 +44,11 @@ def specs(params: Params) -> tuple[DeploymentSpec, ...]:
             "retention", entry("retention"), "retention", "schedule", params.privacy.retention_cron
         ),
     )
+
+
+def deployment_name(name: str, paths: Paths) -> str:
+    """The default use case's deployments keep their names; another's carry it (train@pima)."""
+    return name if paths.use_case is None else f"{name}@{paths.use_case}"
 
 
 def entry(name: str) -> str:
@@ -80,14 +91,18 @@ def deploy_one(spec: DeploymentSpec, params: Params, paths: Paths) -> str:
 
     source: Any = flow.from_source(source=str(paths.root), entrypoint=spec.entrypoint)
     tz = params.orchestration.timezone
+    env = {"LIFECYCLE_HOME": str(paths.root)}
+    if paths.use_case is not None:
+        env["LIFECYCLE_USE_CASE"] = paths.use_case
+    tags = [f"stage:{spec.stage}", f"trigger:{spec.trigger}", run_tag(paths)]
     deployment_id = source.deploy(
-        name=spec.name,
+        name=deployment_name(spec.name, paths),
         work_pool_name=params.orchestration.work_pool,
         schedules=[Cron(spec.cron, timezone=tz)] if spec.cron else None,
         triggers=[drift_trigger(params)] if spec.on_drift else None,
         parameters={"trigger": spec.trigger},
-        tags=[f"stage:{spec.stage}", f"trigger:{spec.trigger}", run_tag(paths)],
-        job_variables={"env": {"LIFECYCLE_HOME": str(paths.root)}, "working_dir": str(paths.root)},
+        tags=[*tags, f"use_case:{paths.use_case_name}"],
+        job_variables={"env": env, "working_dir": str(paths.root)},
         build=False,
         push=False,
         print_next_steps=False,
@@ -101,4 +116,13 @@ def deploy_all(params: Params, paths: Paths) -> dict[str, str]:
     ensure_pool(params.orchestration.work_pool)
     made = {s.name: deploy_one(s, params, paths) for s in specs(params)}
     create_automations(params, paths)
+    return made
+
+
+def deploy_every_use_case(default: Params, root: Path) -> dict[str, dict[str, str]]:
+    """Every use case's deployments on one server (default first); use case -> name -> id."""
+    made = {DEFAULT_USE_CASE: deploy_all(default, Paths(root))}
+    for file in sorted((root / USE_CASES_DIR).glob("*/params.yaml")):
+        name = file.parent.name
+        made[name] = deploy_all(load_params(file), Paths(root, name))
     return made

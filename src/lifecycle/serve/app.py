@@ -43,6 +43,7 @@ from lifecycle.serve.routers import (
     ops,
     predict,
     release,
+    use_cases,
     value,
 )
 from lifecycle.serve.state import ServeSettings, ServiceState
@@ -92,7 +93,10 @@ def create_app(settings: ServeSettings) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
-    routers = [m.router for m in (ops, predict, feedback, release, admin, ledger, value, explain)]
+    routers = [
+        m.router
+        for m in (ops, predict, feedback, release, admin, ledger, value, explain, use_cases)
+    ]
     for router in routers:
         app.include_router(router)
     app.include_router(docs.router)

