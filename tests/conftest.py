@@ -50,3 +50,20 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def serving_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project trained once per session (a champion, version 1); tests use copies of it."""
     return build_project(tmp_path_factory.mktemp("serving-template") / "project")
+
+
+PROCESS_WIDE = ("LIFECYCLE_USE_CASE", "LIFECYCLE_SIMULATED_SCENARIO")
+
+
+@pytest.fixture(autouse=True)
+def _process_wide_choices_do_not_leak() -> Iterator[None]:
+    """`--use-case` and `simulate` set these for the whole process (os.environ, on purpose: the
+    steps and workers they start read them); a CLI call made in-process by one test must not
+    leave them to the next (a leaked use case points every later test at use_cases/<name>/)."""
+    before = {name: os.environ.get(name) for name in PROCESS_WIDE}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

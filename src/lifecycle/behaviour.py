@@ -113,20 +113,22 @@ def _stepped(rows: pd.DataFrame, params: Params, index: int) -> pd.DataFrame:
 
 
 def lifted_by_simulation(params: Params) -> dict[str, str]:
-    """Columns whose relation to the outcome the simulated world changes on purpose, and why.
+    """Directional expectations the simulated world breaks on purpose, and why.
 
-    `lifecycle simulate --scenario S` names S for its processes; a `relation` scenario inverts
-    how its column drives the outcome, so an expectation on that column no longer describes
-    the world the challenger learnt, and holding it would block every retrain of the demo.
+    `lifecycle simulate --scenario S` names S for its processes; a `relation` scenario redraws
+    the outcome with its column's effect inverted, which also moves the columns that go with it
+    (a long contract goes with a long tenure), so the expectations describe the world before the
+    scenario, not the one the challenger learnt; held, they would block every retrain of the demo.
     """
     name = get_settings().simulated_scenario
     scenario = params.simulation.scenarios.get(name) if name else None
     if scenario is None or scenario.kind != "relation":
         return {}
-    return {
-        scenario.column: f"lifted: the simulated scenario {name!r} changes how "
-        f"{scenario.column} relates to the outcome"
-    }
+    why = (
+        f"lifted: the simulated scenario {name!r} redraws the outcome with "
+        f"{scenario.column}'s effect inverted"
+    )
+    return {d.column: why for d in params.behaviour.directional}
 
 
 def directional(rows: pd.DataFrame, params: Params, scorer: Scorer) -> list[Check]:
