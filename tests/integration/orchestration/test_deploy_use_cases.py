@@ -13,7 +13,7 @@ from tests.support.project import fast_params_raw
 
 pytestmark = pytest.mark.slow
 NAME = "pima"
-DEPLOYMENTS = ("ingest", "monitor", "train", "retrain")
+DEPLOYMENTS = ("ingest", "monitor", "train", "retrain", "retention")
 
 
 def test_every_use_case_deploys_beside_the_default_one(prefect_api: str, tmp_path: Path) -> None:
