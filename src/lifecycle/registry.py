@@ -11,6 +11,9 @@ explicit override with a reason (`rollback_override`, `rollback_override_at`), c
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,6 +31,8 @@ CHALLENGER = "challenger"
 PREVIOUS = "previous"
 HISTORY_TAG = "alias_history.{alias}"
 HISTORY_KEEP = 100
+# mlflow.set_tracking_uri / set_registry_uri / set_experiment export these for subprocesses
+MLFLOW_EXPORTS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID")
 ROLLED_BACK, ROLLED_BACK_AT = "rolled_back", "rolled_back_at"
 OVERRIDE, OVERRIDE_AT = "rollback_override", "rollback_override_at"
 
@@ -56,11 +61,27 @@ def client(paths: Paths) -> MlflowClient:
     from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(paths)
-    # the registry lives in the tracking store (mlflow.set_registry_uri also exports an env
-    # variable, so reading MLFLOW_REGISTRY_URI back would pin a stale store)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    # the registry lives in the tracking store; MLflow exports the URIs it is given as environment
+    # variables, which tracking_uri() would then read back as the user's choice and pin every later
+    # project of this process (a test run, a multi-project worker) to this store: keep the user's
+    with keep_environment(MLFLOW_EXPORTS):
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+@contextmanager
+def keep_environment(names: tuple[str, ...]) -> Iterator[None]:
+    """Undo what the block wrote to these environment variables (libraries that export state)."""
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def ensure_experiment(paths: Paths, name: str) -> str:
@@ -70,7 +91,8 @@ def ensure_experiment(paths: Paths, name: str) -> str:
     c = client(paths)
     exp = c.get_experiment_by_name(name)
     if exp is not None:
-        mlflow.set_experiment(name)
+        with keep_environment(MLFLOW_EXPORTS):
+            mlflow.set_experiment(name)
         return str(exp.experiment_id)
     location = None
     if tracking_uri(paths).startswith("sqlite:"):
@@ -83,7 +105,8 @@ def ensure_experiment(paths: Paths, name: str) -> str:
         if found is None:
             raise
         exp_id = found.experiment_id
-    mlflow.set_experiment(name)
+    with keep_environment(MLFLOW_EXPORTS):
+        mlflow.set_experiment(name)
     return str(exp_id)
 
 

@@ -24,6 +24,11 @@ NUMERIC_TYPES = [
     "Int8", "Int16", "Int32", "Int64", "float16", "float32", "float64", "Float32", "Float64",
     "bool", "boolean",
 ]  # fmt: skip
+# the counts of a result that may be kept for a personal column (its values may not)
+COUNT_KEYS = frozenset(
+    {"unexpected_count", "unexpected_percent", "unexpected_percent_nonmissing",
+     "unexpected_percent_total"}
+)  # fmt: skip
 TEXT_TYPES = ["object", "str", "string", "category", "StringDtype", "CategoricalDtype"]
 
 
@@ -166,11 +171,31 @@ def validate_frame(
             checked_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         if docs_dir is not None:
+            withhold_stored_examples(Path(root), (params.data.id_column, *params.privacy.personal))
             ctx.build_data_docs()
             site = Path(root) / "gx" / "uncommitted" / "data_docs" / "local_site"
             if site.is_dir():
                 shutil.copytree(site, docs_dir, dirs_exist_ok=True)
     return report
+
+
+def withhold_stored_examples(gx_root: Path, columns: tuple[str, ...]) -> int:
+    """Drop the offending values of personal columns from GX's stored results; how many results.
+
+    Data docs render the stored validation results, examples included (a duplicated id, say):
+    the counts and verdicts stay, the values go, as in the JSON report (`withhold`)."""
+    scrubbed = 0
+    for stored in gx_root.rglob("validations/**/*.json"):
+        doc = json.loads(stored.read_text())
+        for res in doc.get("results", []):
+            if res.get("expectation_config", {}).get("kwargs", {}).get("column") not in columns:
+                continue
+            found = res.get("result") or {}
+            kept = {k: v for k, v in found.items() if k in COUNT_KEYS or "unexpected" not in k}
+            scrubbed += kept != found
+            res["result"] = kept
+        stored.write_text(json.dumps(doc))
+    return scrubbed
 
 
 def _without_echoes(failures: list[Failure]) -> list[Failure]:

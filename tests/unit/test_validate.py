@@ -100,6 +100,9 @@ def test_failed_batch_is_quarantined_whole(
 ) -> None:
     paths = Paths(project)
     bad = _unknown_category(_duplicate_ids(batch, params), params)
+    ids = bad[params.data.id_column]
+    secret = 987654321 if pd.api.types.is_numeric_dtype(ids) else "CUST-987654321"
+    bad.loc[bad.index[:2], params.data.id_column] = secret  # a duplicate easy to search for
     source = project / "month_03.parquet"
     bad.to_parquet(source, index=False)
     with pytest.raises(ValidationFailedError) as caught:
@@ -113,6 +116,10 @@ def test_failed_batch_is_quarantined_whole(
     result = json.loads((where / "result.json").read_text())
     assert result["success"] is False and len(result["failures"]) == 2
     assert (where / "data_docs" / "index.html").is_file()
+    # the data docs show the broken rules and the category's example, never the duplicated id
+    docs = " ".join(p.read_text() for p in (where / "data_docs").rglob("*.html"))
+    assert "Lifetime deal" in docs
+    assert "987654321" not in docs
     # a second failure of the same batch keeps the first quarantine too
     with pytest.raises(ValidationFailedError):
         validate_file(source, params, paths)
