@@ -204,3 +204,31 @@ def test_failed_and_crashed_runs_are_recorded(params: Params, ledger_url: str) -
     assert crashed is not None
     assert crashed.status == "crashed"
     assert failed.compute_usd > 0
+
+
+def test_the_cli_tail_after_the_flows_is_claimed_by_the_run_summary(
+    params: Params, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CPU spent after the last run closed (flow teardown) lands in the run's summary row."""
+    import time
+
+    from lifecycle import cli
+    from lifecycle.ledger import usage as usage_mod
+    from lifecycle.ledger.queries import iter_entries
+    from lifecycle.paths import Paths
+
+    monkeypatch.setenv("LIFECYCLE_LEDGER_URL", sqlite_url)
+    monkeypatch.setattr("lifecycle.summary.render_summary", lambda p, d: "== summary ==")
+    with metered("flow", "lifecycle", "development", "manual", params=params, tag=False):
+        pass
+    claimed = usage_mod.TREE.claimed_cpu + usage_mod.TREE.claimed_children
+    spin = time.process_time() + 0.3
+    while time.process_time() < spin:  # unmetered work between the flow and the summary
+        pass
+    assert cli._metered_summary(params, Paths.from_env()) == "== summary =="
+    (row,) = [e for e in iter_entries(sqlite_url) if e.name == "run-summary"]
+    assert (row.kind, row.status, row.parent_key) == ("job", "succeeded", None)
+    assert row.usage.cpu_seconds >= 0.3
+    assert row.usage.cpu_seconds == pytest.approx(
+        usage_mod.TREE.claimed_cpu + usage_mod.TREE.claimed_children - claimed
+    )
