@@ -31,11 +31,15 @@ def record_serving_period(
     run_key: str | None = None,
     params: Params | None = None,
     url: str | None = None,
+    wall_share: float = 1.0,
+    use_case: str | None = None,
 ) -> LedgerEntry:
     """Record a period of serving uptime and its prediction count (idempotent per period).
 
     trigger: why the service runs; unset, LIFECYCLE_TRIGGER (`lifecycle serve` by hand sets
-    manual), else schedule (a deployed service).
+    manual), else schedule (a deployed service). wall_share: the part of the period's uptime this
+    row carries (one service serving several use cases splits it by predictions); use_case:
+    the use case served (default: the environment's).
     """
     trigger = trigger or get_settings().trigger or "schedule"
     check_run("serving", phase, trigger)
@@ -43,6 +47,8 @@ def record_serving_period(
         raise LedgerError(f"end = {end.isoformat()}: must not be before start {start.isoformat()}")
     if predictions < 0:
         raise LedgerError(f"predictions = {predictions}: must be >= 0")
+    if not 0.0 <= wall_share <= 1.0:
+        raise LedgerError(f"wall_share = {wall_share}: must be between 0 and 1")
     if params is None:
         params = load_params()
     start_utc = start if start.tzinfo else start.replace(tzinfo=UTC)
@@ -55,9 +61,11 @@ def record_serving_period(
         params=params,
         predictions=predictions,
     )
+    if use_case is not None:
+        run.use_case = use_case
     run.link(model_version=model_version)
     usage = Usage(
-        wall_seconds=(end - start).total_seconds(),
+        wall_seconds=(end - start).total_seconds() * wall_share,
         cpu_seconds=cpu_seconds,
         peak_memory_bytes=peak_memory_bytes,
     )

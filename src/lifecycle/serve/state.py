@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
-import resource
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +22,6 @@ from fastapi import Response
 from lifecycle.alias_signal import last_move, signal_file, stamp
 from lifecycle.config import Params, load_params
 from lifecycle.config.contract import column_rules, violations
-from lifecycle.ledger.record import record_serving_period
 from lifecycle.monitor.report import latest_worst_drift
 from lifecycle.paths import Paths
 from lifecycle.predictions import predictions_dir
@@ -34,6 +31,7 @@ from lifecycle.serve.canary import CANARY, CHAMPION, Canary, split
 from lifecycle.serve.metrics import ServiceMetrics
 from lifecycle.serve.model_holder import LoadedModel, ModelCache, ModelHolder
 from lifecycle.serve.outcomes import OutcomeStore
+from lifecycle.serve.periods import record_periods
 from lifecycle.serve.predlog import Entry, PredictionLog
 from lifecycle.serve.schema import RequestSchema, build_schema
 from lifecycle.serve.shadow import ShadowScorer
@@ -120,6 +118,9 @@ class ServiceState:
         self.period_start = self.started
         self.period_predictions = 0
         self.period_cpu = cpu_seconds()
+        # use cases served beside this one (serve.use_cases adds them): this state's meter
+        # writes their serving rows too, the period's uptime and CPU split by predictions
+        self.side: dict[str, ServiceState] = {}
 
     def _busy(self) -> bool:
         """The shadow waits while any request is being answered or any model call runs."""
@@ -352,30 +353,8 @@ class ServiceState:
             await asyncio.to_thread(self.record_period, age >= s.ledger_period_seconds)
 
     def record_period(self, close: bool = True) -> None:
-        """Write the period so far to its ledger row (same key: updated); close it to start anew.
-
-        Errors are logged, not raised. A `kill -9` loses at most the last update interval.
-        """
-        if not self.settings.record_ledger:
-            return
-        end, cpu = datetime.now(UTC), cpu_seconds()
-        start, count = self.period_start, self.period_predictions
-        model = self.holder.current
-        try:
-            record_serving_period(
-                start, end, count,
-                cpu_seconds=cpu - self.period_cpu,
-                peak_memory_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                model_version=model.version if model else None,
-                run_key=f"serving:api:{os.getpid()}:{start.isoformat()}",
-                params=self.settings.params,
-            )  # fmt: skip
-        except Exception:  # the ledger must never take the service down
-            log.exception("could not record the serving period in the ledger")
-            return
-        if close:
-            self.period_start, self.period_cpu = end, cpu
-            self.period_predictions -= count
+        """The serving period so far into the ledger (lifecycle.serve.periods)."""
+        record_periods(self, close)
 
 
 async def _nothing() -> None:

@@ -7,8 +7,9 @@ its own schema and threshold and writes its own prediction log (use_cases/<name>
 predictions, durable before the answer leaves), so `monitor --use-case <name>` reads it.
 The alias is re-resolved at most every `serving.poll_seconds` per use case.
 
-Not here (yet): shadow scoring of other use cases' challengers (their shadow is off), a canary
-share, their serving-period ledger rows and Prometheus series (the app's meter covers its own).
+Each use case served has its own serving-period ledger row (the app's meter writes them, the
+period's uptime and CPU split by predictions). Not here (yet): shadow scoring of other use cases'
+challengers (their shadow is off), a canary share, and Prometheus series per use case.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class UseCases:
             )
             found = ServiceState(settings)
             self._states[name] = found
+            self.main.side[name] = found  # its serving rows: written by the app's meter
             return found
 
     async def model(self, name: str, state: ServiceState) -> LoadedModel | None:

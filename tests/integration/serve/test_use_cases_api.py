@@ -154,3 +154,30 @@ def test_the_portfolio_reads_each_champion_from_the_shared_registry(
     assert rows["bare"].champion_version is None and rows["bare"].champion_days is None
     age = rows[TWIN].champion_days
     assert age is not None and 0 <= age < 1  # registered during this test session
+
+
+@pytest.mark.slow
+def test_each_use_case_served_has_a_serving_row_of_its_own(
+    app_client: TestClient, two_cases: Project
+) -> None:
+    """One service, two use cases: two ledger rows, the period split by their predictions."""
+    import os
+
+    from lifecycle.ledger.queries import iter_entries
+
+    rows = _records(two_cases, 30)
+    assert app_client.post("/predict", json=rows[:10]).status_code == 200
+    assert app_client.post(f"/use-cases/{TWIN}/predict", json=rows).status_code == 200
+    service = app_client.app.state.service  # type: ignore[attr-defined]
+    service.record_period(False)  # as the meter does every ledger_update_seconds
+    key = f"serving:api:{os.getpid()}:{service.period_start.isoformat()}"
+    found = {
+        e.use_case: e
+        for e in iter_entries(two_cases.env["LIFECYCLE_LEDGER_URL"])
+        if e.key in (key, f"{key}:{TWIN}")
+    }
+    assert {n: e.predictions for n, e in found.items()} == {"default": 10, TWIN: 30}
+    main, twin = found["default"], found[TWIN]
+    assert (main.links["model_version"], twin.links["model_version"]) == ("1", "1")
+    assert twin.usage.wall_seconds == pytest.approx(3 * main.usage.wall_seconds, rel=1e-6)
+    assert twin.usage.cpu_seconds == pytest.approx(3 * main.usage.cpu_seconds, rel=1e-6)
