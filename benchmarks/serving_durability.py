@@ -27,7 +27,6 @@ from typing import Any
 from lifecycle.system import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-NEW_SERVING_KEYS = ("out_of_contract", "alias_watch_seconds", "ledger_update_seconds")
 
 
 def serving_bench() -> Any:
@@ -46,6 +45,17 @@ def export_src(commit: str, into: Path) -> Path:
     with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
         tar.extractall(into, filter="data")
     return into / "src"
+
+
+def overlay(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """base with values' entries for the keys base has (recursively); keys base lacks dropped."""
+    out = dict(base)
+    for key, value in values.items():
+        if key not in base:
+            continue
+        both = isinstance(value, dict) and isinstance(base[key], dict)
+        out[key] = overlay(base[key], value) if both else value
+    return out
 
 
 def main() -> None:
@@ -69,13 +79,15 @@ def main() -> None:
     body = json.dumps(records(tmp / "project", 1)[0])
     trees = {"baseline": str(export_src(args.baseline, tmp / "base")),
              "current": str(ROOT / "src")}  # fmt: skip
-    # the baseline's params models refuse keys added since: give it the file without them
+    # the baseline's params models refuse keys added since: its own params.yaml, with this
+    # project's values wherever the baseline has the key
     import yaml
 
     raw = yaml.safe_load((tmp / "project" / "params.yaml").read_text())
-    for key in NEW_SERVING_KEYS:
-        raw["serving"].pop(key, None)
-    (tmp / "project" / "params-baseline.yaml").write_text(yaml.safe_dump(raw))
+    shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{args.baseline}:params.yaml"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    baseline = overlay(yaml.safe_load(shown), raw)
+    (tmp / "project" / "params-baseline.yaml").write_text(yaml.safe_dump(baseline))
     params_of = {"baseline": str(tmp / "project" / "params-baseline.yaml"),
                  "current": env["LIFECYCLE_PARAMS"]}  # fmt: skip
     results: dict[str, list[dict[str, float]]] = {k: [] for k in trees}

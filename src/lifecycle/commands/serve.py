@@ -10,6 +10,7 @@ LIFECYCLE_TRIGGER (why the service runs, in its ledger entries: `serve` sets man
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,7 +60,19 @@ def serve(
         timeout_graceful_shutdown=30,
         log_level=get_settings().log_level.lower(),
     )
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    Multiprocess(config, sockets=[no_delay(config.bind_socket())]).run()
+
+
+def no_delay(sock: socket.socket) -> socket.socket:
+    """The listening socket with Nagle's algorithm off, which its connections inherit.
+
+    uvicorn's bound socket has protocol 0, so asyncio does not set TCP_NODELAY on the connections
+    it accepts; an answer then waits for the client's delayed ACK: 40 ms a request, 22 req/s on
+    one connection instead of about 1,000 (benchmarks/serving_durability.py).
+    """
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def score(
