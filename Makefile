@@ -9,8 +9,14 @@ setup:  ## install uv if missing, then the locked environment
 	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen --quiet --compile-bytecode
 
-run: setup  ## the whole lifecycle, end to end, on embedded defaults
-	$(UV) run lifecycle run
+# run: the environment sync is timed (bash's `time`: user, system, wall seconds) and recorded in
+# the ledger by `lifecycle run` (LIFECYCLE_SETUP_USAGE), so the ledger holds all `make run` costs
+run:  ## the whole lifecycle, end to end, on embedded defaults
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@exec 3>&2; TIMEFORMAT='%U %S %R'; \
+	usage=$$( { time $(UV) sync --frozen --quiet --compile-bytecode >&3 2>&3 ; } 2>&1 ) || exit 1; \
+	echo "$(UV) sync --frozen --quiet --compile-bytecode  ($$usage: user, system, wall s)"; \
+	LIFECYCLE_SETUP_USAGE="$$usage" $(UV) run lifecycle run
 
 test: setup  ## lint, types, layers, dependencies, then every test (slow ones included)
 	$(UV) run ruff check .

@@ -300,6 +300,22 @@ def summary(params: ParamsOpt = None) -> None:
         typer.echo(render_summary(p, d))
 
 
+def _record_setup(params: Any) -> None:
+    """The environment sync `make run` timed before this process (LIFECYCLE_SETUP_USAGE), once."""
+    import os
+
+    from lifecycle.ledger.record import record_setup
+    from lifecycle.settings import get_settings
+
+    found = get_settings().setup_usage
+    if not found:
+        return
+    user, system, wall = (float(x) for x in found.split())
+    os.environ.pop("LIFECYCLE_SETUP_USAGE", None)  # recorded once, not again by a nested call
+    with _clear_errors():
+        record_setup(user + system, wall, phase=_phase(), trigger=_trigger(), params=params)
+
+
 def _metered_summary(params: Any, paths: Any) -> str:
     """The run's closing summary as a ledger entry: it claims the CLI's tail after the flows."""
     from lifecycle.ledger.meter import metered
@@ -341,6 +357,7 @@ def run(
     if use_case is not None:
         _use(use_case)
     p, d = _setup(params)
+    _record_setup(p)
     if dvc and d.use_case:
         _fail(
             "--dvc: a use case's stages are in use_cases/dvc.yaml: "

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     phase: str | None = Field(default=None, validation_alias=_env("LIFECYCLE_PHASE"))
     trigger: str | None = Field(default=None, validation_alias=_env("LIFECYCLE_TRIGGER"))
     ci: bool = Field(default=False, validation_alias=_env("CI"))
+    # set by `make run`: "user system wall" seconds of the environment sync before the run
+    # (bash's `time`), which `lifecycle run` records as the run's setup entry
+    setup_usage: str | None = Field(
+        default=None,
+        pattern=r"^\s*\d+(\.\d+)?\s+\d+(\.\d+)?\s+\d+(\.\d+)?\s*$",
+        validation_alias=_env("LIFECYCLE_SETUP_USAGE"),
+    )
     # Prefect and Dask
     prefect_api_url: str | None = Field(default=None, validation_alias=_env("PREFECT_API_URL"))
     prefect_server_port: int = Field(

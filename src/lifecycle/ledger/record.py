@@ -1,11 +1,12 @@
-"""Entries written from figures rather than metered: serving periods, hours of human work, and
-the long-running platform processes the project starts (the Prefect server, the MLflow UI)."""
+"""Entries written from figures rather than metered: serving periods, hours of human work, the
+environment sync before a run, and the long-running platform processes the project starts (the
+Prefect server, the MLflow UI)."""
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psutil
 
@@ -69,6 +70,39 @@ def record_serving_period(
         cpu_seconds=cpu_seconds,
         peak_memory_bytes=peak_memory_bytes,
     )
+    entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
+    return write_entry(entry, url)
+
+
+def record_setup(
+    cpu_seconds: float,
+    wall_seconds: float,
+    *,
+    phase: str = "development",
+    trigger: str = "manual",
+    params: Params | None = None,
+    url: str | None = None,
+) -> LedgerEntry:
+    """Record the environment sync a run needed (`make run`'s `uv sync`), timed by its caller.
+
+    It ran before any Python of ours could meter it, yet it is part of what running costs: a
+    first sync compiles every package (about 90 CPU-seconds here), later ones take about 2."""
+    if cpu_seconds < 0 or wall_seconds < 0:
+        raise LedgerError(f"setup usage = {cpu_seconds}, {wall_seconds}: must be >= 0")
+    check_run("job", phase, trigger)
+    if params is None:
+        params = load_params()
+    end = datetime.now(UTC)
+    run = MeteredRun(
+        key=f"job:environment-sync:{uuid.uuid4().hex}",
+        kind="job",
+        name="environment-sync",
+        phase=phase,
+        trigger=trigger,
+        params=params,
+    )
+    usage = Usage(wall_seconds=wall_seconds, cpu_seconds=cpu_seconds, peak_memory_bytes=0)
+    start = end - timedelta(seconds=wall_seconds)
     entry = build_entry(run, status="succeeded", started_at=start, ended_at=end, usage=usage)
     return write_entry(entry, url)
 

@@ -10,7 +10,7 @@ import pytest
 
 from lifecycle.config import Params
 from lifecycle.ledger.queries import count_rows
-from lifecycle.ledger.record import record_platform_process, record_serving_period
+from lifecycle.ledger.record import record_platform_process, record_serving_period, record_setup
 from lifecycle.ledger.report import summarize
 
 
@@ -85,3 +85,37 @@ def test_a_platform_process_is_recorded_once_and_reported_apart(
     assert summary.platform.entries == 1
     assert summary.platform.cpu_seconds == pytest.approx(again.usage.cpu_seconds)
     assert record_platform_process("gone", server.pid, params=params, url=sqlite_url) is None
+
+
+def test_the_environment_sync_before_a_run_is_one_priced_row(
+    params: Params, ledger_url: str
+) -> None:
+    """`make run` times `uv sync`: one row with that CPU and wall, ending now; bad usage refused."""
+    from lifecycle.ledger.pricing import LedgerError
+
+    entry = record_setup(3.5, 2.0, params=params, url=ledger_url)
+    assert (entry.kind, entry.name, entry.status) == ("job", "environment-sync", "succeeded")
+    assert (entry.usage.cpu_seconds, entry.usage.wall_seconds) == (3.5, 2.0)
+    assert entry.ended_at is not None
+    assert entry.ended_at - entry.started_at == timedelta(seconds=2.0)
+    assert entry.compute_usd > 0 and count_rows(ledger_url) == (1, 0)  # (entries, staff lines)
+    with pytest.raises(LedgerError, match="must be >= 0"):
+        record_setup(-1.0, 2.0, params=params, url=ledger_url)
+
+
+def test_lifecycle_run_records_the_setup_usage_make_gave_it_once(
+    params: Params, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LIFECYCLE_SETUP_USAGE ("user system wall") becomes one row, and is then cleared."""
+    import os
+
+    from lifecycle import cli
+    from lifecycle.ledger.queries import iter_entries
+
+    monkeypatch.setenv("LIFECYCLE_LEDGER_URL", sqlite_url)
+    monkeypatch.setenv("LIFECYCLE_SETUP_USAGE", "2.25 0.75 4.5")
+    cli._record_setup(params)
+    cli._record_setup(params)  # a nested call finds nothing to record
+    (row,) = [e for e in iter_entries(sqlite_url) if e.name == "environment-sync"]
+    assert (row.usage.cpu_seconds, row.usage.wall_seconds) == (3.0, 4.5)
+    assert "LIFECYCLE_SETUP_USAGE" not in os.environ
