@@ -16,7 +16,7 @@ run:  ## the whole lifecycle, end to end, on embedded defaults
 	@exec 3>&2; TIMEFORMAT='%U %S %R'; \
 	usage=$$( { time $(UV) sync --frozen --quiet --compile-bytecode >&3 2>&3 ; } 2>&1 ) || exit 1; \
 	echo "$(UV) sync --frozen --quiet --compile-bytecode  ($$usage: user, system, wall s)"; \
-	LIFECYCLE_SETUP_USAGE="$$usage" $(UV) run lifecycle run
+	LIFECYCLE_SETUP_USAGE="$$usage" $(UV) run --frozen --no-sync lifecycle run
 
 test: setup  ## lint, types, layers, dependencies, then every test (slow ones included)
 	$(UV) run ruff check .
