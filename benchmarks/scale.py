@@ -84,6 +84,7 @@ class Run:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
+    stage_cpu: dict[str, float] = field(default_factory=dict)
     quality: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
 
@@ -172,6 +173,17 @@ def _repro(root: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:
     return round(ended - started, 2), stages
 
 
+def _stage_cpu(root: Path) -> dict[str, float]:
+    """CPU seconds of each DVC stage, as the copy's ledger metered them (load-independent)."""
+    import sqlite3
+
+    with sqlite3.connect(root / "ledger.db") as db:
+        rows = db.execute(
+            "select name, cpu_seconds from ledger_entries where kind = 'dvc_stage'"
+        ).fetchall()
+    return {str(name): round(float(cpu), 1) for name, cpu in rows}
+
+
 def _quality(root: Path) -> dict[str, float]:
     """Holdout ROC AUC / PR AUC of champion, challenger and every candidate."""
     metrics = json.loads((root / "reports" / "metrics.json").read_text())
@@ -203,6 +215,7 @@ def measure(scale: int, base: pd.DataFrame, settings: list[str]) -> Run:
         run.seconds, run.stages = _repro(root, env)
         run.cpu_seconds = round(_children_cpu() - cpu_before, 1)
         run.quality = _quality(root)
+        run.stage_cpu = _stage_cpu(root)
     run.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return run
 
@@ -217,6 +230,9 @@ def report(runs: list[Run]) -> None:
         print(
             f"{r.scale:>5}x{r.rows:>9}{r.seconds:>9.1f}{cells}{r.cpu_seconds:>8.1f}{r.peak_rss_mb:>8.0f}"
         )
+    for r in runs:
+        cells = "".join(f"{r.stage_cpu.get(s, float('nan')):>10.1f}" for s in stages)
+        print(f"{r.scale:>5}x{'CPU s':>9}{r.cpu_seconds:>9.1f}{cells}")
     print()
     for r in runs:
         q = {k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.quality.items()}
