@@ -73,6 +73,19 @@ def split(params: Params, paths: Paths) -> SplitResult:
     )
 
 
+def cap_rows(df: pd.DataFrame, data: DataParams, max_rows: int | None, seed: int) -> pd.DataFrame:
+    """At most max_rows rows, sampled with a seed and stratified on the target (all when fewer)."""
+    if max_rows is None or len(df) <= max_rows:
+        return df
+    from sklearn.model_selection import train_test_split
+
+    kept: pd.DataFrame
+    kept, _ = train_test_split(
+        df, train_size=max_rows, random_state=seed, stratify=binary_target(df, data)
+    )
+    return kept.sort_index().reset_index(drop=True)  # the file's order: a stable, readable sample
+
+
 def split_frame(
     df: pd.DataFrame, data: DataParams, spec: SplitParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

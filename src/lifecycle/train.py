@@ -10,7 +10,7 @@ from lifecycle.config import Candidate, Params
 from lifecycle.convergence import CONVERGED, selectable, watch, with_early_stopping
 from lifecycle.explain import importance_for_version
 from lifecycle.fairness import assess, log_report
-from lifecycle.features import binary_target, model_inputs, preprocessor
+from lifecycle.features import binary_target, cap_rows, model_inputs, preprocessor
 from lifecycle.metrics import classification_metrics, metric_value
 from lifecycle.paths import Paths
 from lifecycle.portable import ensure_exported
@@ -18,6 +18,7 @@ from lifecycle.registry import client, ensure_experiment, ensure_same_inputs, se
 from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sklearn.pipeline import Pipeline
 
 # skops refuses types it does not know; these are the ones our families need
@@ -114,6 +115,18 @@ def training_context(params: Params, paths: Paths) -> TrainContext:
     )
 
 
+def cv_folds(train: pd.DataFrame, params: Params) -> tuple[Any, pd.Series | None]:
+    """Stratified, seeded folds; rows sharing a group (as in the split) stay in one fold."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    spec, group = params.train, params.data.group_column or params.data.id_column
+    keys = train[group] if group in train.columns else None
+    if keys is None or keys.is_unique:  # one row per group: the plain folds, as before
+        return StratifiedKFold(spec.cv_folds, shuffle=True, random_state=spec.seed), None
+    # copies of a customer in the fit and the scored fold would make CV reward memorising
+    return StratifiedGroupKFold(spec.cv_folds, shuffle=True, random_state=spec.seed), keys
+
+
 def fit_candidate(
     candidate: Candidate, params: Params, paths: Paths, ctx: TrainContext
 ) -> CandidateResult:
@@ -123,10 +136,11 @@ def fit_candidate(
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import cross_val_predict
 
     client(paths)
-    train = pd.read_parquet(paths.train_set)
+    spec = params.train
+    train = cap_rows(pd.read_parquet(paths.train_set), params.data, spec.max_rows, spec.seed)
     holdout = pd.read_parquet(paths.holdout_set)
     x, y = model_inputs(train, params.data), binary_target(train, params.data)
     xh, yh = model_inputs(holdout, params.data), binary_target(holdout, params.data)
@@ -148,9 +162,10 @@ def fit_candidate(
         started = time.perf_counter()
         candidate = with_early_stopping(candidate, params.convergence)
         pipe = build_pipeline(candidate, params)
-        folds = StratifiedKFold(params.train.cv_folds, shuffle=True, random_state=params.train.seed)
+        folds, groups = cv_folds(train, params)
         with watch(params.convergence) as seen:
-            oof = cross_val_predict(pipe, x, y, cv=folds, method="predict_proba")[:, 1]
+            oof = cross_val_predict(pipe, x, y, groups=groups, cv=folds, method="predict_proba")
+            oof = oof[:, 1]
             if not seen.over_budget("cross-validation"):
                 pipe.fit(x, y)
                 seen.over_budget("final fit")
@@ -166,7 +181,8 @@ def fit_candidate(
         hold = classification_metrics(yh, scores, params.train.threshold, params.campaign)
         selection = metric_value(params.train.selection_metric, y, oof, params.campaign)
         mlflow.log_params({"family": candidate.family, **candidate.params})
-        mlflow.log_params({"cv_folds": params.train.cv_folds, "threshold": params.train.threshold})
+        mlflow.log_params({"cv_folds": spec.cv_folds, "threshold": spec.threshold,
+                           "train_rows": len(x), "max_rows": spec.max_rows})  # fmt: skip
         mlflow.log_metrics({f"cv_{k}": v for k, v in cv.items() if v == v})
         mlflow.log_metrics({f"holdout_{k}": v for k, v in hold.items() if v == v})
         mlflow.log_metrics({"selection_score": selection, "fit_seconds": fit_seconds})

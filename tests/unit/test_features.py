@@ -10,6 +10,7 @@ from lifecycle.config import DataParams, FeatureParams, Params
 from lifecycle.features import (
     TargetError,
     binary_target,
+    cap_rows,
     model_inputs,
     preprocessor,
     split_frame,
@@ -109,3 +110,24 @@ def test_duplicate_ids_stay_on_one_side_of_the_split(params: Params, table: pd.D
     assert len(holdout) / len(doubled) == pytest.approx(params.split.holdout_size, abs=0.02)
     rate = binary_target(doubled, params.data).mean()
     assert binary_target(holdout, params.data).mean() == pytest.approx(rate, abs=0.03)
+
+
+def test_training_rows_are_capped_by_a_seeded_stratified_sample(
+    params: Params, table: pd.DataFrame
+) -> None:
+    kept = cap_rows(table, params.data, 2000, seed=7)
+    assert len(kept) == 2000
+    assert kept.equals(cap_rows(table, params.data, 2000, seed=7))
+    assert not kept.equals(cap_rows(table, params.data, 2000, seed=8))
+    rate = binary_target(table, params.data).mean()
+    assert binary_target(kept, params.data).mean() == pytest.approx(rate, abs=0.001)
+    ids = kept[params.data.id_column]
+    assert ids.is_unique and ids.is_monotonic_increasing  # the file's order, no row twice
+    assert set(ids) <= set(table[params.data.id_column])
+
+
+def test_no_cap_or_a_cap_above_the_rows_keeps_every_row(
+    params: Params, table: pd.DataFrame
+) -> None:
+    assert cap_rows(table, params.data, None, seed=7) is table
+    assert cap_rows(table, params.data, len(table), seed=7) is table

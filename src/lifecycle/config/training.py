@@ -10,6 +10,7 @@ from lifecycle.config.base import Frozen
 from lifecycle.config.estimators import check_candidate_params
 
 Family = Literal["logistic_regression", "hist_gradient_boosting", "random_forest"]
+MAX_TRAIN_ROWS = 50_000  # docs/scale.md: holdout quality flat past it, fit time linear
 Metric = Literal["profit", "roc_auc", "pr_auc", "neg_log_loss", "neg_brier", "f1"]
 
 
@@ -38,6 +39,9 @@ class TrainParams(Frozen):
     threshold: float = Field(gt=0, lt=1)
     seed: int
     candidates: tuple[Candidate, ...] = Field(min_length=1)
+    # candidates learn from at most this many training rows (a seeded sample stratified on the
+    # target; null: every row): past it the holdout gains nothing and the fits grow linearly
+    max_rows: int | None = Field(default=MAX_TRAIN_ROWS, ge=100)
 
     @model_validator(mode="after")
     def _unique_names(self) -> TrainParams:
