@@ -51,6 +51,21 @@ def client(project_env: Project) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def empty_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Project
+) -> Iterator[TestClient]:
+    """A TestClient on an app over an empty registry (no model to load), same params."""
+    from lifecycle.paths import Paths
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
+    with TestClient(create_app(ServeSettings(project.params, Paths(tmp_path), "s"))) as c:
+        yield c
+
+
+@pytest.fixture
 def records(project: Project) -> list[dict[str, object]]:
     """Holdout rows as API records (nulls as None)."""
     import pandas as pd

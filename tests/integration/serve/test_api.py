@@ -125,24 +125,14 @@ def test_empty_too_many_too_big_and_garbage(
 
 
 def test_no_model_is_503_and_not_ready(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    project: Project,
-    records: list[dict[str, object]],
+    empty_client: TestClient, records: list[dict[str, object]]
 ) -> None:
     """An empty registry: /ready and /predict say 503 with a clear message."""
-    from lifecycle.paths import Paths
-    from lifecycle.serve.app import create_app
-    from lifecycle.serve.state import ServeSettings
-
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    with TestClient(create_app(ServeSettings(project.params, Paths(tmp_path), "s"))) as c:
-        ready = c.get("/ready")
-        assert ready.status_code == 503 and ready.json()["ready"] is False
-        r = c.post("/predict", json=records[0])
-        assert r.status_code == 503 and "no model loaded" in r.json()["detail"]
-        assert c.get("/model").status_code == 503
+    ready = empty_client.get("/ready")
+    assert ready.status_code == 503 and ready.json()["ready"] is False
+    r = empty_client.post("/predict", json=records[0])
+    assert r.status_code == 503 and "no model loaded" in r.json()["detail"]
+    assert empty_client.get("/model").status_code == 503
 
 
 def test_metrics_exposition(client: TestClient, records: list[dict[str, object]]) -> None:
