@@ -20,12 +20,13 @@ PARAMS_FILE = Path(__file__).resolve().parents[3] / "params.yaml"
 
 @dataclass(frozen=True)
 class Project:
-    """A project root with a registered champion (version 1, a logistic regression)."""
+    """A project root with a registered champion (by default version 1, a logistic regression)."""
 
     root: Path
     params: Params
     run_id: str
     tracking_uri: str
+    version: str = "1"
 
     @property
     def env(self) -> dict[str, str]:
@@ -79,7 +80,33 @@ def build_project(root: Path, candidate: str | None = None) -> Project:
 def copy_project(project: Project, root: Path) -> Project:
     """The same trained project in a new folder (a second of copying instead of a training)."""
     copy_tree(project.root, root)
-    return Project(root, project.params, project.run_id, f"sqlite:///{root / 'mlflow.db'}")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    return Project(root, project.params, project.run_id, uri, project.version)
+
+
+def derive_project(base: Project, root: Path, candidate: str, size: dict[str, int]) -> Project:
+    """A copy of `base` whose champion is another candidate of params.yaml, trained small.
+
+    The copy keeps base's data and store (no ingest, split or store migration: the seconds a
+    fresh build spends before training); `size` overrides the candidate's params (fewer trees:
+    the paths the serving tests check do not depend on how many), one importance repeat."""
+    from lifecycle.paths import Paths
+    from lifecycle.registry import promote
+    from lifecycle.train import train
+
+    project = copy_project(base, root)
+    named = [c for c in repo_params_raw()["train"]["candidates"] if c["name"] == candidate]
+    assert named, f"no candidate {candidate!r} in params.yaml"
+    raw = fast_params_raw([{**named[0], "params": {**named[0]["params"], **size}}])
+    raw["explain"]["n_repeats"] = 1
+    fast = root.parent / f"{root.name}-fast-params.yaml"
+    fast.write_text(yaml.safe_dump(raw))
+    params = load_params(fast)
+    paths = Paths(root)
+    with environment(project.env):
+        result = train(params, paths)
+        promote(paths, params.mlflow.model_name, result.version)
+    return Project(root, params, result.run_id, project.tracking_uri, result.version)
 
 
 def register_copy(project: Project) -> str:

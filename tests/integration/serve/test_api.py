@@ -282,11 +282,12 @@ def test_drift_gauge_follows_the_newest_report(client: TestClient, project: Proj
 
 
 @pytest.fixture(scope="module")
-def boosted(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def boosted(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project whose champion is the boosted candidate (the flat-tree path serves it)."""
-    from tests.integration.serve.project import build_project
+    from tests.integration.serve.project import derive_project
 
-    return build_project(tmp_path_factory.mktemp("boosted") / "project", "hist_gb")
+    root = tmp_path_factory.mktemp("boosted") / "project"
+    return derive_project(serving_template, root, "hist_gb", {"max_iter": 40})
 
 
 def test_boosted_champion_scores_identical_through_flat_trees(
@@ -304,7 +305,7 @@ def test_boosted_champion_scores_identical_through_flat_trees(
 
     for key, value in boosted.env.items():
         monkeypatch.setenv(key, value)
-    pipe: Any = load_sklearn(Paths(boosted.root), "telco-churn", "1")
+    pipe: Any = load_sklearn(Paths(boosted.root), "telco-churn", boosted.version)
     frame = pd.read_parquet(boosted.root / "data" / "processed" / "holdout.parquet")
     x = model_inputs(frame, boosted.params.data)
     feats = frame[list(boosted.params.data.features)].astype(object)

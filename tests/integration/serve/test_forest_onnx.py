@@ -11,11 +11,12 @@ from tests.integration.serve.project import Project
 
 
 @pytest.fixture(scope="module")
-def forest(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def forest(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project whose champion is the forest candidate (the default champion's family)."""
-    from tests.integration.serve.project import build_project
+    from tests.integration.serve.project import derive_project
 
-    return build_project(tmp_path_factory.mktemp("forest") / "project", "forest")
+    root = tmp_path_factory.mktemp("forest") / "project"
+    return derive_project(serving_template, root, "forest", {"n_estimators": 40})
 
 
 def test_forest_champion_is_served_through_onnx(
