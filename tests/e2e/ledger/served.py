@@ -73,3 +73,10 @@ def dashboard_page(base: str) -> Iterator[tuple[Any, Seen]]:
             yield page, seen
         finally:
             browser.close()
+
+
+def show(page: Any, url: str, shot: Path) -> None:
+    """Open a dashboard page, wait until it has drawn (body[data-ready]), keep a screenshot."""
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.screenshot(path=str(shot), full_page=True)

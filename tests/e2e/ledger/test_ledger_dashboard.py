@@ -14,7 +14,7 @@ from lifecycle.config import Params
 from lifecycle.ledger.dashboard import month_label
 from lifecycle.ledger.report import summarize
 from tests.e2e.ledger.seed import seed_ledger
-from tests.e2e.ledger.served import dashboard_page, dashboard_process
+from tests.e2e.ledger.served import dashboard_page, dashboard_process, show
 from tests.e2e.offline.browser import needs_chromium
 
 CHARTS = ("chart-month-budget", "chart-phase", "chart-budget", "chart-forecast",
@@ -84,9 +84,7 @@ def _covered(page: object, element_id: str) -> str | None:
 def test_dashboard_in_chromium(dashboard: str, sqlite_url: str, tmp_path: Path) -> None:
     """What a manager must see: uncovered titles, months, budget, runs with links; filters work."""
     with dashboard_page(dashboard) as (page, seen):
-        page.goto(dashboard + "/ledger/costs", wait_until="load")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        show(page, dashboard + "/ledger/costs", tmp_path / "dashboard.png")
         for chart in CHARTS:
             assert page.locator(f"#{chart} .main-svg").count() >= 1, chart
             assert page.locator(f"#{chart} .trace").count() >= 1, chart

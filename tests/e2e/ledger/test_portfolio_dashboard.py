@@ -16,7 +16,7 @@ from lifecycle.config import Params
 from lifecycle.ledger.report import Filters, summarize
 from lifecycle.paths import DEFAULT_USE_CASE
 from tests.e2e.ledger.seed import seed_ledger
-from tests.e2e.ledger.served import dashboard_page, dashboard_process
+from tests.e2e.ledger.served import dashboard_page, dashboard_process, show
 from tests.e2e.offline.browser import needs_chromium
 from tests.integration.ledger.portfolio_seed import OTHER, OTHER_BUDGET, seed_portfolio
 
@@ -57,9 +57,7 @@ def test_portfolio_api_and_use_case_filter(served: str, sqlite_url: str) -> None
 def test_portfolio_in_chromium(served: str, sqlite_url: str, tmp_path: Path) -> None:
     """A row per use case with cost, budget, value and health; its link opens its own page."""
     with dashboard_page(served) as (page, seen):
-        page.goto(served + "/ledger", wait_until="load")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "portfolio.png"), full_page=True)
+        show(page, served + "/ledger", tmp_path / "portfolio.png")
         names = page.locator("#portfolio tbody tr").evaluate_all(
             "(rows) => rows.map((r) => r.dataset.useCase)"
         )

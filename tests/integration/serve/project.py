@@ -84,8 +84,9 @@ def copy_project(project: Project, root: Path) -> Project:
     return Project(root, project.params, project.run_id, uri, project.version)
 
 
-def derive_project(base: Project, root: Path, candidate: str, size: dict[str, int]) -> Project:
-    """A copy of `base` whose champion is another candidate of params.yaml, trained small.
+def derive_project(base: Project, folder: Path, candidate: str, size: dict[str, int]) -> Project:
+    """A copy of `base` in folder/project whose champion is another candidate of params.yaml,
+    trained small.
 
     The copy keeps base's data and store (no ingest, split or store migration: the seconds a
     fresh build spends before training); `size` overrides the candidate's params (fewer trees:
@@ -94,6 +95,7 @@ def derive_project(base: Project, root: Path, candidate: str, size: dict[str, in
     from lifecycle.registry import promote
     from lifecycle.train import train
 
+    root = folder / "project"
     project = copy_project(base, root)
     named = [c for c in repo_params_raw()["train"]["candidates"] if c["name"] == candidate]
     assert named, f"no candidate {candidate!r} in params.yaml"

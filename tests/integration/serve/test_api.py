@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.serve.conftest import wait_ready
-from tests.integration.serve.project import Project
+from tests.integration.serve.project import Project, derive_project
 
 AUTH = {"Authorization": "Bearer secret"}
 
@@ -284,10 +284,8 @@ def test_drift_gauge_follows_the_newest_report(client: TestClient, project: Proj
 @pytest.fixture(scope="module")
 def boosted(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project whose champion is the boosted candidate (the flat-tree path serves it)."""
-    from tests.integration.serve.project import derive_project
-
-    root = tmp_path_factory.mktemp("boosted") / "project"
-    return derive_project(serving_template, root, "hist_gb", {"max_iter": 40})
+    folder = tmp_path_factory.mktemp("boosted")
+    return derive_project(serving_template, folder, "hist_gb", {"max_iter": 40})
 
 
 def test_boosted_champion_scores_identical_through_flat_trees(
