@@ -64,9 +64,10 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def serving_template(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def serving_template(tmp_path_factory: pytest.TempPathFactory, empty_mlflow_db: Path) -> Project:
     """A project trained once per session (a champion, version 1); tests use copies of it."""
-    return build_project(tmp_path_factory.mktemp("serving-template") / "project")
+    root = tmp_path_factory.mktemp("serving-template") / "project"
+    return build_project(root, store=empty_mlflow_db)
 
 
 PROCESS_WIDE = ("LIFECYCLE_USE_CASE", "LIFECYCLE_SIMULATED_SCENARIO")

@@ -46,9 +46,9 @@ def environment(values: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def build_project(root: Path, candidate: str | None = None) -> Project:
+def build_project(root: Path, candidate: str | None = None, store: Path | None = None) -> Project:
     """Ingest, accept the reference period, split, train one candidate (default: the first,
-    the cheapest), promote it."""
+    the cheapest), promote it; `store`, an empty MLflow database to start from (no migration)."""
     from lifecycle.env import apply_offline_defaults
     from lifecycle.features import split
     from lifecycle.ingest import ingest
@@ -59,6 +59,8 @@ def build_project(root: Path, candidate: str | None = None) -> Project:
     apply_offline_defaults()
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PARAMS_FILE, root / "params.yaml")  # served as is; only training is trimmed
+    if store is not None:
+        shutil.copyfile(store, root / "mlflow.db")
     raw = repo_params_raw()
     named = [c for c in raw["train"]["candidates"] if c["name"] == candidate]
     fast = root.parent / f"{root.name}-fast-params.yaml"
