@@ -1,4 +1,4 @@
-// What the ledger's pages share (written into each page where it says /* pages.js */).
+// What the ledger's pages share, written into each page in place of its placeholder comment.
 const usd = (v) => "$" + Number(v).toLocaleString("en-US", {minimumFractionDigits: 2, maximumFractionDigits: 2});
 function setTotal(id, value, text) {
   const el = document.getElementById(id);
