@@ -243,20 +243,22 @@ def evaluate(params: Params, paths: Paths) -> Decision:
 
 def weigh_fairness(decision: Decision, report: FairnessReport) -> Decision:
     """A promotion decision with the fairness report attached, blocked when the gate fails."""
-    figures = report.to_dict()
-    if decision.promote and not report.passed:
-        reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
-        return replace(decision, promote=False, reason=reason, fairness=figures)
-    return replace(decision, fairness=figures)
+    decision = _blocked_unless(decision, report.passed, report.reason)
+    return replace(decision, fairness=report.to_dict())
 
 
 def weigh_behaviour(decision: Decision, report: BehaviourReport) -> Decision:
     """The behavioural tests' report attached; a failed test blocks the promotion, named."""
-    figures = report.to_dict()
-    if decision.promote and not report.passed:
-        reason = f"blocked: {report.reason} (otherwise: {decision.reason})"
-        return replace(decision, promote=False, reason=reason, behaviour=figures)
-    return replace(decision, behaviour=figures)
+    decision = _blocked_unless(decision, report.passed, report.reason)
+    return replace(decision, behaviour=report.to_dict())
+
+
+def _blocked_unless(decision: Decision, passed: bool, why: str) -> Decision:
+    """A promotion held by a failed gate, its reason first (the holdout's reason kept after)."""
+    if decision.promote and not passed:
+        reason = f"blocked: {why} (otherwise: {decision.reason})"
+        return replace(decision, promote=False, reason=reason)
+    return decision
 
 
 def weigh_live_traffic(decision: Decision, params: Params, paths: Paths) -> Decision:

@@ -149,9 +149,10 @@ def validate_frame(
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm in stage logs
         asset = ctx.data_sources.add_pandas("lifecycle").add_dataframe_asset(batch)
         whole = asset.add_batch_definition_whole_dataframe("whole")
-        suite = ctx.suites.add(gx.ExpectationSuite(name=f"{params.project.name}-batch"))
-        for exp in build_expectations(params.data, params.validation):
-            suite.add_expectation(exp)
+        expectations = build_expectations(params.data, params.validation)  # one store write,
+        suite = ctx.suites.add(  # not one per expectation (each rewrote the whole suite)
+            gx.ExpectationSuite(name=f"{params.project.name}-batch", expectations=expectations)
+        )
         definition = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=f"validate-{batch}", data=whole, suite=suite)
         )

@@ -49,13 +49,20 @@ def plotly_js() -> bytes:
 @lru_cache(maxsize=1)
 def page_html() -> bytes:
     """The dashboard page shipped inside this package."""
-    return (resources.files("lifecycle.ledger") / "static" / "dashboard.html").read_bytes()
+    return _page("dashboard.html")
 
 
 @lru_cache(maxsize=1)
 def portfolio_html() -> bytes:
     """The portfolio page (the dashboard opens on it) shipped inside this package."""
-    return (resources.files("lifecycle.ledger") / "static" / "portfolio.html").read_bytes()
+    return _page("portfolio.html")
+
+
+def _page(name: str) -> bytes:
+    """A page of static/ with the pages' shared script written in (one request per page)."""
+    static = resources.files("lifecycle.ledger") / "static"
+    shared = (static / "pages.js").read_bytes()
+    return (static / name).read_bytes().replace(b"/* pages.js */\n", shared, 1)
 
 
 def run_links(prefect_id: str | None, mlflow_id: str | None) -> dict[str, str | None]:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +13,10 @@ import pytest
 from lifecycle.config import Params
 from lifecycle.ledger.dashboard import month_label
 from lifecycle.ledger.report import summarize
-from lifecycle.system import free_port
 from tests.e2e.ledger.seed import seed_ledger
-from tests.support.ledger_fixtures import PARAMS_FILE
+from tests.e2e.ledger.served import dashboard_page, dashboard_process, show
+from tests.e2e.offline.browser import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 CHARTS = ("chart-month-budget", "chart-phase", "chart-budget", "chart-forecast",
           "chart-versions", "chart-flow")  # fmt: skip
 TITLES = ("title-month-budget", "title-phase", "title-budget", "title-forecast",
@@ -33,29 +28,10 @@ MONTH = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$")
 def dashboard(params: Params, sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     """A seeded ledger served by `lifecycle ledger dashboard` in its own process."""
     seed_ledger(params, sqlite_url, 400)
-    port = free_port()
     log = tmp_path / "dashboard.log"
-    cmd = [sys.executable, "-m", "lifecycle.cli", "ledger", "dashboard", "--port", str(port),
-           "--url", sqlite_url, "--params", str(PARAMS_FILE)]  # fmt: skip
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/ledger", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(f"dashboard not up in 60 s: {log.read_text()}")
+    with dashboard_process(sqlite_url, log) as base:
         assert f"ledger dashboard on {base}/ledger" in log.read_text()
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_data_endpoint_totals_equal_the_ledger(dashboard: str, sqlite_url: str) -> None:
@@ -104,32 +80,11 @@ def _covered(page: object, element_id: str) -> str | None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("CI", "").lower() != "true",
-    reason=f"{CHROMIUM} not installed (apt-get install chromium)",
-)
+@needs_chromium
 def test_dashboard_in_chromium(dashboard: str, sqlite_url: str, tmp_path: Path) -> None:
     """What a manager must see: uncovered titles, months, budget, runs with links; filters work."""
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on(
-            "request",
-            lambda r: outside.append(r.url) if not r.url.startswith(dashboard) else None,
-        )
-        page.goto(dashboard + "/ledger/costs", wait_until="load")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    with dashboard_page(dashboard) as (page, seen):
+        show(page, dashboard + "/ledger/costs", tmp_path / "dashboard.png")
         for chart in CHARTS:
             assert page.locator(f"#{chart} .main-svg").count() >= 1, chart
             assert page.locator(f"#{chart} .trace").count() >= 1, chart
@@ -155,10 +110,9 @@ def test_dashboard_in_chromium(dashboard: str, sqlite_url: str, tmp_path: Path) 
         redrawn = [page.locator(f"#{c} .trace").count() for c in CHARTS]
         filtered_total = float(page.get_attribute("#total-usd", "data-value") or "nan")
         page.screenshot(path=str(tmp_path / "dashboard-monitor.png"), full_page=True)
-        browser.close()
     totals = summarize(url=sqlite_url).totals
-    assert errors == []
-    assert outside == []
+    assert seen.errors == []
+    assert seen.outside == []
     assert covered == dict.fromkeys(TITLES)
     assert ticks and all(MONTH.match(t) for t in ticks), ticks
     assert month_label(datetime.now(UTC).strftime("%Y-%m")) in ticks

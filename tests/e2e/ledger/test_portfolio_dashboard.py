@@ -5,10 +5,6 @@ Read in headless Chromium, as `lifecycle ledger dashboard` serves it in its own 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +15,10 @@ import pytest
 from lifecycle.config import Params
 from lifecycle.ledger.report import Filters, summarize
 from lifecycle.paths import DEFAULT_USE_CASE
-from lifecycle.system import free_port
 from tests.e2e.ledger.seed import seed_ledger
+from tests.e2e.ledger.served import dashboard_page, dashboard_process, show
+from tests.e2e.offline.browser import needs_chromium
 from tests.integration.ledger.portfolio_seed import OTHER, OTHER_BUDGET, seed_portfolio
-from tests.support.ledger_fixtures import PARAMS_FILE
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -32,28 +26,9 @@ def served(params: Params, sqlite_url: str, project_root: Path, tmp_path: Path) 
     """Two use cases in one ledger (the default one with months of history), served."""
     seed_ledger(params, sqlite_url, 120)
     seed_portfolio(project_root, params, sqlite_url, datetime.now(UTC))
-    port = free_port()
     log = tmp_path / "dashboard.log"
-    cmd = [sys.executable, "-m", "lifecycle.cli", "ledger", "dashboard", "--port", str(port),
-           "--url", sqlite_url, "--params", str(PARAMS_FILE)]  # fmt: skip
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=dict(os.environ))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/ledger", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(f"dashboard not up in 60 s: {log.read_text()}")
+    with dashboard_process(sqlite_url, log) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_portfolio_api_and_use_case_filter(served: str, sqlite_url: str) -> None:
@@ -78,31 +53,11 @@ def test_portfolio_api_and_use_case_filter(served: str, sqlite_url: str) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("CI", "").lower() != "true",
-    reason=f"{CHROMIUM} not installed (apt-get install chromium)",
-)
+@needs_chromium
 def test_portfolio_in_chromium(served: str, sqlite_url: str, tmp_path: Path) -> None:
     """A row per use case with cost, budget, value and health; its link opens its own page."""
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on(
-            "request", lambda r: outside.append(r.url) if not r.url.startswith(served) else None
-        )
-        page.goto(served + "/ledger", wait_until="load")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "portfolio.png"), full_page=True)
+    with dashboard_page(served) as (page, seen):
+        show(page, served + "/ledger", tmp_path / "portfolio.png")
         names = page.locator("#portfolio tbody tr").evaluate_all(
             "(rows) => rows.map((r) => r.dataset.useCase)"
         )
@@ -129,10 +84,9 @@ def test_portfolio_in_chromium(served: str, sqlite_url: str, tmp_path: Path) -> 
         retrain_only = float(page.get_attribute("#total-usd", "data-value") or "nan")
         page.click("#to-portfolio")
         page.wait_for_selector("#portfolio tbody tr", timeout=30_000)
-        browser.close()
     only = summarize(Filters(use_case=OTHER), url=sqlite_url).totals
     retrain = summarize(Filters(use_case=OTHER, name="retrain"), url=sqlite_url).totals
-    assert errors == [] and outside == []
+    assert seen.errors == [] and seen.outside == []
     assert names == [DEFAULT_USE_CASE, OTHER]
     assert "% spent" in texts["other_budget"] and "$3.00" in texts["other_budget"]
     assert texts["other_drift"].startswith("drift (month_03")

@@ -13,6 +13,8 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 LOCAL_SCHEMES = frozenset({"file", "data", "blob", "about"})
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update"]  # fmt: skip
 
 needs_chromium = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and os.environ.get("CI", "").lower() != "true",
@@ -49,16 +51,7 @@ def offline_page() -> Iterator[tuple[object, Cut]]:
             route.abort("internetdisconnected")
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1600})
             page.route("**/*", gate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,22 @@ def client(project_env: Project) -> Iterator[TestClient]:
     settings = ServeSettings(project_env.params, Paths(project_env.root), "secret")
     with TestClient(create_app(settings)) as c:
         wait_ready(c)
+        yield c
+
+
+@pytest.fixture
+def empty_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: Project, empty_mlflow_db: Path
+) -> Iterator[TestClient]:
+    """A TestClient on an app over an empty registry (no model to load), same params."""
+    from lifecycle.paths import Paths
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
+
+    shutil.copyfile(empty_mlflow_db, tmp_path / "empty.db")  # made, not migrated, here
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
+    with TestClient(create_app(ServeSettings(project.params, Paths(tmp_path), "s"))) as c:
         yield c
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.serve.conftest import wait_ready
-from tests.integration.serve.project import Project
+from tests.integration.serve.project import Project, derive_project
 
 AUTH = {"Authorization": "Bearer secret"}
 
@@ -125,24 +125,14 @@ def test_empty_too_many_too_big_and_garbage(
 
 
 def test_no_model_is_503_and_not_ready(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    project: Project,
-    records: list[dict[str, object]],
+    empty_client: TestClient, records: list[dict[str, object]]
 ) -> None:
     """An empty registry: /ready and /predict say 503 with a clear message."""
-    from lifecycle.paths import Paths
-    from lifecycle.serve.app import create_app
-    from lifecycle.serve.state import ServeSettings
-
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    with TestClient(create_app(ServeSettings(project.params, Paths(tmp_path), "s"))) as c:
-        ready = c.get("/ready")
-        assert ready.status_code == 503 and ready.json()["ready"] is False
-        r = c.post("/predict", json=records[0])
-        assert r.status_code == 503 and "no model loaded" in r.json()["detail"]
-        assert c.get("/model").status_code == 503
+    ready = empty_client.get("/ready")
+    assert ready.status_code == 503 and ready.json()["ready"] is False
+    r = empty_client.post("/predict", json=records[0])
+    assert r.status_code == 503 and "no model loaded" in r.json()["detail"]
+    assert empty_client.get("/model").status_code == 503
 
 
 def test_metrics_exposition(client: TestClient, records: list[dict[str, object]]) -> None:
@@ -292,11 +282,10 @@ def test_drift_gauge_follows_the_newest_report(client: TestClient, project: Proj
 
 
 @pytest.fixture(scope="module")
-def boosted(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def boosted(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project whose champion is the boosted candidate (the flat-tree path serves it)."""
-    from tests.integration.serve.project import build_project
-
-    return build_project(tmp_path_factory.mktemp("boosted") / "project", "hist_gb")
+    folder = tmp_path_factory.mktemp("boosted")
+    return derive_project(serving_template, folder, "hist_gb", {"max_iter": 40})
 
 
 def test_boosted_champion_scores_identical_through_flat_trees(
@@ -314,7 +303,7 @@ def test_boosted_champion_scores_identical_through_flat_trees(
 
     for key, value in boosted.env.items():
         monkeypatch.setenv(key, value)
-    pipe: Any = load_sklearn(Paths(boosted.root), "telco-churn", "1")
+    pipe: Any = load_sklearn(Paths(boosted.root), "telco-churn", boosted.version)
     frame = pd.read_parquet(boosted.root / "data" / "processed" / "holdout.parquet")
     x = model_inputs(frame, boosted.params.data)
     feats = frame[list(boosted.params.data.features)].astype(object)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -51,18 +49,8 @@ def test_explain_refuses_lists_and_bad_fields(
 
 
 def test_explain_without_a_model_is_503(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    project: Project,
-    records: list[dict[str, object]],
+    empty_client: TestClient, records: list[dict[str, object]]
 ) -> None:
     """An empty registry: /explain says 503 with the same message as /predict."""
-    from lifecycle.paths import Paths
-    from lifecycle.serve.app import create_app
-    from lifecycle.serve.state import ServeSettings
-
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
-    monkeypatch.setenv("LIFECYCLE_HOME", str(tmp_path))
-    with TestClient(create_app(ServeSettings(project.params, Paths(tmp_path), "s"))) as c:
-        r = c.post("/explain", json=records[0])
-        assert r.status_code == 503 and "no model loaded" in r.json()["detail"]
+    r = empty_client.post("/explain", json=records[0])
+    assert r.status_code == 503 and "no model loaded" in r.json()["detail"]

@@ -7,15 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.integration.serve.project import Project
+from tests.integration.serve.project import Project, derive_project
 
 
 @pytest.fixture(scope="module")
-def forest(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def forest(serving_template: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
     """A project whose champion is the forest candidate (the default champion's family)."""
-    from tests.integration.serve.project import build_project
-
-    return build_project(tmp_path_factory.mktemp("forest") / "project", "forest")
+    folder = tmp_path_factory.mktemp("forest")
+    return derive_project(serving_template, folder, "forest", {"n_estimators": 40})
 
 
 def test_forest_champion_is_served_through_onnx(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +42,11 @@ def write_outputs(root: Path, auc: float, c: float) -> None:
     (root / "reports" / "roc.json").write_text(json.dumps(points))
 
 
-@pytest.fixture
-def dvc_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git + DVC repo: main has roc_auc 0.80 and C 1.0; the workspace has 0.84 and C 0.5."""
-    root = tmp_path / "repo"
+@pytest.fixture(scope="session")
+def dvc_repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git + DVC repo: main has roc_auc 0.80 and C 1.0; the workspace has 0.84 and C 0.5
+    (made once: `dvc init` and the commits cost seconds; tests get copies)."""
+    root = tmp_path_factory.mktemp("dvc-repo") / "repo"
     root.mkdir()
     sh(root, "git", "init", "-q", "-b", "main")
     sh(root, "git", "config", "user.email", "ci@example.invalid")
@@ -60,6 +62,14 @@ def dvc_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sh(root, "git", "add", "-A")
     sh(root, "git", "commit", "-qm", "main")
     write_outputs(root, 0.84, 0.5)
+    return root
+
+
+@pytest.fixture
+def dvc_repo(dvc_repo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own copy of the git + DVC repo, the working directory for the test."""
+    root = tmp_path / "repo"
+    shutil.copytree(dvc_repo_template, root, symlinks=True)
     monkeypatch.chdir(root)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     return root

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from lifecycle.config import Params
 from lifecycle.serve.routers import value
-from lifecycle.serve.routers.ledger import LedgerSource
+from lifecycle.serve.routers.viewer import LedgerSource
 from lifecycle.value.store import ESTIMATED, ValueEntry, record
 
 

@@ -9,91 +9,34 @@ routes alone, for `lifecycle ledger dashboard`, without loading a model or meter
 """
 
 import asyncio
-import base64
-import binascii
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import RedirectResponse
-from fastapi.security import HTTPAuthorizationCredentials
 
 from lifecycle.config import Params
 from lifecycle.ledger.dashboard import Filters, dashboard_data, page_html, plotly_js, portfolio_html
 from lifecycle.portfolio import page_params, portfolio_data
-from lifecycle.serve.auth import check_viewer
+from lifecycle.serve.routers.viewer import LedgerSource, Source, html_page, viewer_router
 from lifecycle.settings import get_settings
 
-CHALLENGE = 'Basic realm="ledger dashboard", charset="UTF-8", Bearer'
 Period = Literal["all", "month", "3m", "6m", "12m"]
 USE_CASE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
-@dataclass(frozen=True)
-class LedgerSource:
-    """Which ledger the dashboard reads, with which params, and the role tokens (never shown)."""
-
-    params: Params
-    url: str | None = None
-    viewer_token: str | None = field(default=None, repr=False)
-    admin_token: str | None = field(default=None, repr=False)
-
-
-async def ledger_source(request: Request) -> LedgerSource:
-    """The dashboard's own source, else the service's params and tokens (default ledger)."""
-    source: LedgerSource | None = getattr(request.app.state, "ledger", None)
-    if source is None:
-        settings = request.app.state.service.settings
-        source = LedgerSource(settings.params, None, settings.viewer_token, settings.admin_token)
-        request.app.state.ledger = source
-    return source
-
-
-Source = Annotated[LedgerSource, Depends(ledger_source)]
-
-
-def presented(header: str) -> HTTPAuthorizationCredentials | None:
-    """The token of a Bearer header, or the password of a Basic one (None when neither)."""
-    scheme, _, value = header.partition(" ")
-    token: str | None = None
-    if scheme.lower() == "bearer":
-        token = value.strip() or None
-    elif scheme.lower() == "basic":
-        try:
-            token = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
-        except (binascii.Error, UnicodeDecodeError):
-            token = None
-    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None
-
-
-async def require_ledger_viewer(request: Request, source: Source) -> None:
-    """The viewer role; a missing token is answered with a Basic challenge for browsers."""
-    creds = presented(request.headers.get("authorization", ""))
-    try:
-        check_viewer(creds, source.viewer_token, source.admin_token)
-    except HTTPException as err:
-        if err.status_code == 401:
-            raise HTTPException(401, err.detail, headers={"WWW-Authenticate": CHALLENGE}) from None
-        raise
-
-
-router = APIRouter(
-    prefix="/ledger", dependencies=[Depends(require_ledger_viewer)], responses={401: {}, 403: {}}
-)
+router = viewer_router("/ledger")
 
 
 @router.get("", include_in_schema=False)
 async def portfolio_page() -> Response:
     """The portfolio page, where the dashboard opens (it draws from /ledger/api/portfolio)."""
-    return Response(portfolio_html(), media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return html_page(portfolio_html())
 
 
 @router.get("/costs", include_in_schema=False)
 async def page() -> Response:
     """The cost page, all use cases or ?use_case=<name> (it draws from /ledger/api/data)."""
-    return Response(page_html(), media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return html_page(page_html())
 
 
 @router.get("/api/portfolio")

@@ -6,21 +6,18 @@
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Response
 
-from lifecycle.serve.routers.ledger import Source, require_ledger_viewer
+from lifecycle.serve.routers.viewer import Source, html_page, viewer_router
 from lifecycle.value.dashboard import page_html, value_data
 
-router = APIRouter(
-    prefix="/value", dependencies=[Depends(require_ledger_viewer)], responses={401: {}, 403: {}}
-)
+router = viewer_router("/value")
 
 
 @router.get("", include_in_schema=False)
 async def page() -> Response:
     """Value against cost per version and month, the estimate's band, retrains, verdicts."""
-    return Response(page_html(), media_type="text/html; charset=utf-8",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return html_page(page_html())
 
 
 @router.get("/api/data")
