@@ -172,7 +172,10 @@ def test_promotions_and_rollbacks_reach_every_worker_within_a_second(own: Projec
     server = next(gen)
     try:
         run = traffic(server, 6)
-        champion: list[tuple[float, str]] = [(0.0, "1")]  # (moved at, version) in order
+        # (call began, call returned, version) in order: the alias moves inside the call (its
+        # last registry write, then the push), so a new version may answer from the call's
+        # start and an old one is late only a second after the call returned
+        champion: list[tuple[float, float, str]] = [(0.0, 0.0, "1")]
         fresh = [register_copy(own) for _ in range(3)]
         with environment(own.env):
             for step in ("p", "p", "r", "p", "r"):
@@ -180,30 +183,32 @@ def test_promotions_and_rollbacks_reach_every_worker_within_a_second(own: Projec
                     version = fresh.pop(0)
                     set_challenger(paths, name, version)  # as train does: workers pre-load it
                     time.sleep(STEP)
-                    moved = time.monotonic()
+                    began = time.monotonic()
                     promote(paths, name, version)
                 else:
                     time.sleep(STEP)
-                    moved = time.monotonic()
+                    began = time.monotonic()
                     version = rollback(paths, name).champion
-                champion.append((moved, version))
+                champion.append((began, time.monotonic(), version))
         time.sleep(STEP)
         answers = run.halt()
     finally:
         server.stop()
         gen.close()
 
-    ends = [t for t, _ in champion[1:]] + [float("inf")]
+    ends = [returned for _, returned, _ in champion[1:]] + [float("inf")]
 
     def allowed(a: Answer) -> set[str]:
         """The versions that were champion at some moment from 1 s before it started to its end."""
-        return {v for (t, v), end in zip(champion, ends, strict=True)
-                if t <= a.ended and end > a.started - 1.0}  # fmt: skip
+        return {v for (began, _, v), end in zip(champion, ends, strict=True)
+                if began <= a.ended and end > a.started - 1.0}  # fmt: skip
 
     def lateness(a: Answer) -> float:
         """How long after its version stopped being champion the answer started (0: in time)."""
-        gone = [end for (_, v), end in zip(champion, ends, strict=True) if v == a.version]
+        gone = [end for (_, _, v), end in zip(champion, ends, strict=True) if v == a.version]
         return max(0.0, a.started - max((e for e in gone if e <= a.ended), default=a.started))
+
+    calls = [returned - began for began, returned, _ in champion[1:]]
 
     failed = [a for a in answers if a.status != 200]
     # late: answered by a version that had stopped being champion over a second before
@@ -212,10 +217,11 @@ def test_promotions_and_rollbacks_reach_every_worker_within_a_second(own: Projec
     print(
         f"push: {len(answers)} requests over {len(champion) - 1} alias moves, "
         f"{len(failed)} failed, {len(late)} answered by a replaced model > 1 s after the move, "
-        f"the latest {worst:.2f} s after"
+        f"the latest {worst:.2f} s after; the promote/rollback calls took "
+        f"{', '.join(f'{c:.2f}' for c in calls)} s"
     )
     assert not failed, failed[:5]
     # the target is 1 s (met when the machine is not starved); on the shared 2-core machine a
     # worker starved of CPU has followed a move later, so the test fails only past 5 s
     assert worst <= 5.0, (late[:5], champion)
-    assert {a.version for a in answers} >= {v for _, v in champion}
+    assert {a.version for a in answers} >= {v for _, _, v in champion}
