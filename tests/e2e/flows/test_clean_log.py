@@ -21,6 +21,7 @@ NOISE = (
     "Failed to resolve installed pip version",  # MLflow inferring the model's pip requirements
     "Worker process still alive",  # a Dask worker killed at the cluster's shutdown
     ":8787",  # the Dask dashboard's fixed port
+    "CommClosedError",  # the scheduler's last send to a worker that already left
 )
 
 
