@@ -93,6 +93,7 @@ class ServiceState:
         self.holder.on_swap = self._swapped
         self.challenger = ModelHolder(p, settings.paths, p.serving.challenger_alias, self.models)
         self.signal = signal_file(settings.paths, p.mlflow.model_name)
+        self.signal_seen = stamp(self.signal)  # before the first load: no later move is missed
         self.canary = Canary(p.serving)
         self.metrics.canary_share.set(self.canary.share)
         self.live_calls = 0  # champion or canary model calls running (the shadow waits for 0)
@@ -316,27 +317,35 @@ class ServiceState:
                 await asyncio.sleep(1.0)
 
     async def watch_aliases(self) -> None:
-        """Follow the alias-moved signal at once (`lifecycle.alias_signal`); polling stays."""
+        """Follow the alias-moved signal at once (`lifecycle.alias_signal`); polling stays.
+
+        The use cases served beside this one (`side`) are watched by the same loop.
+        """
         every = self.settings.params.serving.alias_watch_seconds
-        seen = stamp(self.signal)
         while True:
             await asyncio.sleep(every)
-            now = stamp(self.signal)
-            if now == seen:
-                continue
-            seen = now
-            await self.follow_move(last_move(self.signal) or {})
+            for state in (self, *list(self.side.values())):
+                now = stamp(state.signal)
+                if now != state.signal_seen:
+                    state.signal_seen = now
+                    await state.follow_move(last_move(state.signal) or {})
 
     async def follow_move(self, move: dict[str, str | None]) -> None:
-        """Re-resolve the alias that moved; pre-load a version given another alias."""
+        """Re-resolve the aliases this worker serves; pre-load a version given another alias.
+
+        The signal keeps only the last move, and two moves can land within one watch tick (a
+        promotion, then the next challenger at once): whatever the last move names, the served
+        alias is resolved again (one registry read), so an overwritten promotion is not missed.
+        """
         alias, version = move.get("alias"), move.get("version")
         p, paths = self.settings.params, self.settings.paths
         try:
-            if alias is None or alias == self.holder.alias:
-                await asyncio.to_thread(self.holder.refresh)
-            elif alias == self.challenger.alias and self.wants_challenger:
+            await asyncio.to_thread(self.holder.refresh)
+            followed = alias == self.holder.alias
+            if self.wants_challenger:
                 await self.refresh_challenger()
-            elif version:  # e.g. a new challenger: loaded now, so promoting it is instant
+                followed = followed or alias == self.challenger.alias
+            if version and alias and not followed:  # e.g. a new challenger: promoted instantly
                 await asyncio.to_thread(self.models.preload, p, paths, version, alias)
         except Exception as err:  # the old model keeps serving; the poll retries
             self.metrics.reloads.labels("failed").inc()

@@ -5,7 +5,9 @@ the app's state; any other is built from use_cases/<name>/params.yaml the first 
 names it, and its champion loads then (in a thread, off the event loop). Each state scores with
 its own schema and threshold and writes its own prediction log (use_cases/<name>/data/
 predictions, durable before the answer leaves), so `monitor --use-case <name>` reads it.
-The alias is re-resolved at most every `serving.poll_seconds` per use case.
+Promotions and rollbacks reach them as they reach the app's own use case: the app's watch loop
+reads each served use case's alias-moved signal (`lifecycle.alias_signal`); the alias is also
+re-resolved at most every `serving.poll_seconds` per use case, as the fallback.
 
 Each use case served has its own serving-period ledger row (the app's meter writes them, the
 period's uptime and CPU split by predictions). Not here (yet): shadow scoring of other use cases'
@@ -98,8 +100,8 @@ class UseCases:
             return found
 
     async def model(self, name: str, state: ServiceState) -> LoadedModel | None:
-        """The use case's champion: loaded on first use, the alias followed every poll period
-        (the app's own use case is followed by the app itself)."""
+        """The use case's champion: loaded on first use, then polled (the signal is followed by
+        the app's watch loop; the app's own use case by the app itself)."""
         if state is self.main:
             return state.holder.current
         now = time.monotonic()

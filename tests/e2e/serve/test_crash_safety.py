@@ -28,9 +28,9 @@ from tests.e2e.serve.test_load import holdout_records
 from tests.integration.serve.project import Project, copy_project, environment, register_copy
 
 pytestmark = pytest.mark.slow
-# seconds between alias moves; LIFECYCLE_PUSH_STEP_SECONDS=10 gives the >= 10,000-request
-# measurement of issue 16 (the default keeps the suite short)
-STEP = float(os.environ.get("LIFECYCLE_PUSH_STEP_SECONDS", "2.5"))
+# seconds between alias moves (LIFECYCLE_PUSH_STEP_SECONDS: longer runs, more requests)
+STEP = float(os.environ.get("LIFECYCLE_PUSH_STEP_SECONDS", "4"))
+REQUESTS = 10_000  # at least this many requests in all (issue 16's load)
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,9 @@ def test_promotions_and_rollbacks_reach_every_worker_within_a_second(own: Projec
                     version = rollback(paths, name).champion
                 champion.append((began, time.monotonic(), version))
         time.sleep(STEP)
+        deadline = time.monotonic() + 300
+        while len(run.answers) < REQUESTS and time.monotonic() < deadline:
+            time.sleep(0.2)  # a slow machine: the last champion answers the rest
         answers = run.halt()
     finally:
         server.stop()
@@ -205,23 +208,24 @@ def test_promotions_and_rollbacks_reach_every_worker_within_a_second(own: Projec
 
     def lateness(a: Answer) -> float:
         """How long after its version stopped being champion the answer started (0: in time)."""
-        gone = [end for (_, _, v), end in zip(champion, ends, strict=True) if v == a.version]
-        return max(0.0, a.started - max((e for e in gone if e <= a.ended), default=a.started))
+        mine = [(began, end) for (began, _, v), end in zip(champion, ends, strict=True)
+                if v == a.version]  # fmt: skip
+        if any(began <= a.ended and end > a.started for began, end in mine):
+            return 0.0
+        return max(0.0, a.started - max((e for _, e in mine if e <= a.ended), default=a.started))
 
     calls = [returned - began for began, returned, _ in champion[1:]]
 
     failed = [a for a in answers if a.status != 200]
     # late: answered by a version that had stopped being champion over a second before
     late = [a for a in answers if a.status == 200 and a.version not in allowed(a)]
-    worst = max((lateness(a) for a in late), default=0.0)
+    worst = max((lateness(a) for a in answers if a.status == 200), default=0.0)
     print(
         f"push: {len(answers)} requests over {len(champion) - 1} alias moves, "
         f"{len(failed)} failed, {len(late)} answered by a replaced model > 1 s after the move, "
-        f"the latest {worst:.2f} s after; the promote/rollback calls took "
-        f"{', '.join(f'{c:.2f}' for c in calls)} s"
+        f"the latest answer of a replaced model started {worst:.2f} s after its call returned; "
+        f"the promote/rollback calls took {', '.join(f'{c:.2f}' for c in calls)} s"
     )
-    assert not failed, failed[:5]
-    # the target is 1 s (met when the machine is not starved); on the shared 2-core machine a
-    # worker starved of CPU has followed a move later, so the test fails only past 5 s
-    assert worst <= 5.0, (late[:5], champion)
+    assert len(answers) >= REQUESTS and not failed, failed[:5]
+    assert not late and worst <= 1.0, (late[:5], worst, champion)
     assert {a.version for a in answers} >= {v for _, _, v in champion}
