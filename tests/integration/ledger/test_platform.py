@@ -126,7 +126,9 @@ def test_the_mlflow_ui_is_priced_for_the_cpu_the_os_counts(
         proc.wait(timeout=60)
         pytest.fail("the MLflow UI did not answer within 180 s")
     os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
-    assert proc.wait(timeout=60) == 0
+    # the launcher gives the UI 40 s after SIGTERM and 10 s after SIGKILL, then writes the ledger
+    # (2-4 s here, also under a load of 5; more room for a starved CI machine)
+    assert proc.wait(timeout=120) == 0
     os_seconds = children() - before
     rows = [e for e in iter_entries() if e.name == "platform-mlflow-ui"]
     assert len(rows) == 1 and rows[0].kind == "job" and rows[0].usage.wall_seconds > 0
