@@ -41,7 +41,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def about(self, text: str, timeout: float = 90.0) -> list[dict[str, Any]]:
+    def about(self, text: str, timeout: float = 180.0) -> list[dict[str, Any]]:
         """The messages whose body mentions text, waiting for the first (then a grace period)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
