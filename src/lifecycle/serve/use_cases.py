@@ -10,8 +10,9 @@ reads each served use case's alias-moved signal (`lifecycle.alias_signal`); the 
 re-resolved at most every `serving.poll_seconds` per use case, as the fallback.
 
 Each use case served has its own serving-period ledger row (the app's meter writes them, the
-period's uptime and CPU split by predictions). Not here (yet): shadow scoring of other use cases'
-challengers (their shadow is off), a canary share, and Prometheus series per use case.
+period's uptime and CPU split by predictions) and its own outcome store (/use-cases/<name>/
+feedback). Not here (yet): shadow scoring of other use cases' challengers (their shadow is
+off), a canary share, and Prometheus series per use case.
 """
 
 from __future__ import annotations

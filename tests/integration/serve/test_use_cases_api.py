@@ -181,3 +181,43 @@ def test_each_use_case_served_has_a_serving_row_of_its_own(
     assert (main.links["model_version"], twin.links["model_version"]) == ("1", "1")
     assert twin.usage.wall_seconds == pytest.approx(3 * main.usage.wall_seconds, rel=1e-6)
     assert twin.usage.cpu_seconds == pytest.approx(3 * main.usage.cpu_seconds, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_each_use_case_takes_its_own_outcomes_and_shows_its_own_card(
+    app_client: TestClient, two_cases: Project
+) -> None:
+    """twin's outcomes go to twin's store (joined to its log), once, with the outcomes role;
+    its card is its own champion's; the default use case's store is untouched."""
+    import pandas as pd
+
+    from lifecycle.paths import Paths
+    from lifecycle.predictions import feedback_dir, labelled
+
+    operator = {"Authorization": "Bearer secret"}
+    answer = app_client.post(f"/use-cases/{TWIN}/predict", json=_records(two_cases, 2))
+    rid = answer.json()["request_id"]
+    one = {"request_id": rid, "record": 0, "outcome": "Yes"}
+    route = f"/use-cases/{TWIN}/feedback"
+    assert app_client.post(route, json=one).status_code == 401
+    assert app_client.post(route, json=one, headers=operator).json() == {"accepted": 1}
+    again = app_client.post(route, json={**one, "outcome": "No"}, headers=operator)
+    assert again.status_code == 409 and f"{rid}#0" in again.json()["detail"]
+    bad = app_client.post(route, json={**one, "outcome": "maybe"}, headers=operator)
+    assert bad.status_code == 422 and "outcome" in bad.text
+    fix = {"record": 0, "outcome": "No", "reason": "wrong customer"}
+    assert app_client.put(f"{route}/{rid}", json=fix, headers=operator).status_code == 200
+    trail = app_client.get(f"{route}/{rid}/corrections", headers=operator).json()
+    assert [(c["previous"], c["outcome"]) for c in trail] == [("Yes", "No")]
+    missing = app_client.post("/use-cases/nope/feedback", json=one, headers=operator)
+    assert missing.status_code == 404
+    joined = labelled(Paths(two_cases.root, TWIN))
+    mine = joined[joined["request_id"] == rid].sort_values("record")
+    outcomes = mine["outcome"].tolist()  # the correction wins; record 1 has no outcome yet
+    assert len(outcomes) == 2 and outcomes[0] == "No" and pd.isna(outcomes[1])
+    root_feedback = feedback_dir(Paths(two_cases.root))
+    assert not any(rid in f.read_text() for f in root_feedback.rglob("*.jsonl"))
+    card = app_client.get(f"/use-cases/{TWIN}/model")
+    assert card.status_code == 200, card.text
+    assert (card.json()["version"], card.json()["threshold"]) == ("1", TWIN_THRESHOLD)
+    assert card.json()["name"] == TWIN

@@ -1,6 +1,7 @@
 """POST /feedback: real outcomes by the server's request ids, once; PUT corrects one, audited.
 
-Both need the outcomes role (or the operator's), checked before the body is read.
+All need the outcomes role (or the operator's), checked before the body is read. The same
+handlers answer /use-cases/<name>/feedback... for another use case's outcome store.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lifecycle.serve.deps import Role, State
 from lifecycle.serve.http import invalid, read_body
 from lifecycle.serve.openapi import ERRORS
 from lifecycle.serve.outcomes import NoOutcomeError, OutcomeConflictError
+from lifecycle.serve.state import ServiceState
 
 router = APIRouter(responses={401: {}, 403: {}})
 RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
@@ -31,6 +33,30 @@ class CorrectionBody(BaseModel):
 @router.post("/feedback", responses={k: ERRORS[k] for k in (409, 413, 422)})
 async def feedback(request: Request, state: State, role: Role) -> dict[str, int]:
     """Real outcomes by request id (JSON, or a JSON-lines file), each written once."""
+    return await record_outcomes(request, state, role)
+
+
+@router.put(
+    "/feedback/{request_id}",
+    responses={404: {}, **{k: ERRORS[k] for k in (413, 422)}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": CorrectionBody.model_json_schema()}}}},
+)  # fmt: skip
+async def correct(
+    request_id: RequestId, request: Request, state: State, role: Role
+) -> dict[str, Any]:
+    """Correct one recorded outcome, with a reason; audited (who, when, old, new)."""
+    return await correct_outcome(request_id, request, state, role)
+
+
+@router.get("/feedback/{request_id}/corrections")
+async def corrections(request_id: RequestId, state: State, role: Role) -> list[dict[str, Any]]:
+    """The audit trail of one request's outcome corrections, oldest first."""
+    return await correction_history(request_id, state)
+
+
+async def record_outcomes(request: Request, state: ServiceState, role: str) -> dict[str, int]:
+    """Parse a body of outcomes against the use case's schema and record each once."""
     raw = await read_body(request, state.settings.params.serving.max_body_bytes)
     kind = request.headers.get("content-type", "")
     if "ndjson" in kind or "jsonl" in kind:
@@ -46,16 +72,10 @@ async def feedback(request: Request, state: State, role: Role) -> dict[str, int]
     return {"accepted": written}
 
 
-@router.put(
-    "/feedback/{request_id}",
-    responses={404: {}, **{k: ERRORS[k] for k in (413, 422)}},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": CorrectionBody.model_json_schema()}}}},
-)  # fmt: skip
-async def correct(
-    request_id: RequestId, request: Request, state: State, role: Role
+async def correct_outcome(
+    request_id: str, request: Request, state: ServiceState, role: str
 ) -> dict[str, Any]:
-    """Correct one recorded outcome, with a reason; audited (who, when, old, new)."""
+    """Check a correction against the use case's labels and record it, audited."""
     raw = await read_body(request, 64_000)
     try:
         body = CorrectionBody.model_validate_json(raw)
@@ -73,8 +93,7 @@ async def correct(
     return fix.__dict__
 
 
-@router.get("/feedback/{request_id}/corrections")
-async def corrections(request_id: RequestId, state: State, role: Role) -> list[dict[str, Any]]:
-    """The audit trail of one request's outcome corrections, oldest first."""
+async def correction_history(request_id: str, state: ServiceState) -> list[dict[str, Any]]:
+    """One request's corrections in the use case's outcome store, oldest first."""
     found = await asyncio.to_thread(state.outcomes.history, request_id)
     return [c.__dict__ for c in found]
