@@ -61,9 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         finally:
             service.lifespans -= 1
         return
-    service.log.start()
-    service.shadow.start()
-    service.batcher.start()
+    service.start_parts()
     if service.settings.load_first:  # under `lifecycle serve`: no request before the model
         await service.load_first()
     jobs = (service.follow(), service.meter(), service.watch_aliases())
@@ -75,9 +73,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await service.batcher.stop()
-        await asyncio.to_thread(service.shadow.stop)
-        service.log.close()
+        for side in list(service.side.values()):  # use cases served beside this one
+            await side.stop_parts()
+        await service.stop_parts()
         await asyncio.to_thread(service.record_period)
 
 

@@ -123,6 +123,24 @@ class ServiceState:
         # writes their serving rows too, the period's uptime and CPU split by predictions
         self.side: dict[str, ServiceState] = {}
 
+    def start_parts(self) -> None:
+        """Start the log writer, the shadow's thread and the micro-batcher (on the running loop)."""
+        self.log.start()
+        self.shadow.start()
+        self.batcher.start()
+
+    async def stop_parts(self) -> None:
+        """Finish queued batches, end the shadow (what waits is logged unscored), flush the log."""
+        await self.batcher.stop()
+        await asyncio.to_thread(self.shadow.stop)
+        self.log.close()
+
+    def share_traffic(self, main: ServiceState) -> None:
+        """A use case served beside `main`: its shadow waits while any request of the process
+        is answered (the app's middleware counts them all in `main`'s metrics)."""
+        self.shadow.busy = lambda: main._busy() or self._busy()
+        self.shadow.idle = main.metrics.idle
+
     def _busy(self) -> bool:
         """The shadow waits while any request is being answered or any model call runs."""
         return self.live_calls > 0 or self.metrics.in_flight > 0

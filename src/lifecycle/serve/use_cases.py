@@ -10,9 +10,10 @@ reads each served use case's alias-moved signal (`lifecycle.alias_signal`); the 
 re-resolved at most every `serving.poll_seconds` per use case, as the fallback.
 
 Each use case served has its own serving-period ledger row (the app's meter writes them, the
-period's uptime and CPU split by predictions) and its own outcome store (/use-cases/<name>/
-feedback). Not here (yet): shadow scoring of other use cases' challengers (their shadow is
-off), a canary share, and Prometheus series per use case.
+period's uptime and CPU split by predictions), its own outcome store (/use-cases/<name>/
+feedback), and its own challenger on live traffic as its params say: a shadow (which waits
+while any request of the process is answered) and a canary share (/use-cases/<name>/admin/
+canary). Prometheus series stay the app's own use case's (not per use case yet).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from lifecycle.config import Params, load_params
+from lifecycle.config import load_params
 from lifecycle.paths import DEFAULT_USE_CASE, USE_CASES_DIR, Paths
 from lifecycle.serve.model_holder import LoadedModel
 from lifecycle.serve.state import ServeSettings, ServiceState
@@ -41,12 +42,6 @@ def params_file(root: Path, name: str) -> Path:
     if name == DEFAULT_USE_CASE:
         return root / "params.yaml"
     return root / USE_CASES_DIR / name / "params.yaml"
-
-
-def served_params(params: Params) -> Params:
-    """A use case's params as a side service uses them: no shadow (nothing would flush it)."""
-    serving = params.serving.model_copy(update={"shadow": False})
-    return params.model_copy(update={"serving": serving})
 
 
 class UseCases:
@@ -87,7 +82,7 @@ class UseCases:
                 )
             base = self.main.settings
             settings = ServeSettings(
-                served_params(load_params(path)),
+                load_params(path),
                 Paths(self.root, None if name == DEFAULT_USE_CASE else name),
                 base.admin_token,
                 base.alias,
@@ -96,6 +91,8 @@ class UseCases:
                 outcomes_token=base.outcomes_token,
             )
             found = ServiceState(settings)
+            found.share_traffic(self.main)
+            found.start_parts()  # its log writer, shadow and batcher (stopped by the lifespan)
             self._states[name] = found
             self.main.side[name] = found  # its serving rows: written by the app's meter
             return found
@@ -114,4 +111,6 @@ class UseCases:
             except Exception as err:  # a registry or load failure keeps the old model serving
                 state.holder.last_error = f"{type(err).__name__}: {err}"
                 log.warning("use case %s: model refresh failed: %s", name, err)
+            if state.wants_challenger:  # shadow or canary: its challenger too
+                await state.refresh_challenger()
         return state.holder.current

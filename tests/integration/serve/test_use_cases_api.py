@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,10 +23,11 @@ TWIN = "twin"
 TWIN_THRESHOLD = 0.05  # far below the default's: its labels differ where scores fall between
 
 
-def _use_case(root: Path, name: str, threshold: float | None = None) -> None:
+def _use_case(root: Path, name: str, threshold: float | None = None, **serving: Any) -> None:
     """use_cases/<name>/params.yaml: the root's params with its own model and experiment."""
     raw = repo_params_raw()
     raw["mlflow"]["model_name"] = raw["mlflow"]["experiment"] = name
+    raw["serving"].update(serving)
     if threshold is not None:
         raw["serving"]["threshold"] = threshold
     folder = root / "use_cases" / name
@@ -221,3 +223,62 @@ def test_each_use_case_takes_its_own_outcomes_and_shows_its_own_card(
     assert card.status_code == 200, card.text
     assert (card.json()["version"], card.json()["threshold"]) == ("1", TWIN_THRESHOLD)
     assert card.json()["name"] == TWIN
+
+
+@pytest.mark.slow
+def test_a_use_case_beside_the_app_has_its_own_shadow_and_canary(
+    serving_template: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """duo (shadow on in its params) shadows its own challenger into its own log; the operator
+    sets duo's canary share and duo's customers split; the default use case's share stays 0."""
+    import time
+
+    from lifecycle.paths import Paths
+    from lifecycle.predictions import predictions_dir, read_lines
+    from lifecycle.registry import set_challenger
+    from lifecycle.serve.app import create_app
+    from lifecycle.serve.state import ServeSettings
+
+    project = copy_project(serving_template, tmp_path / "project")
+    duo, operator = "duo", {"Authorization": "Bearer secret"}
+    _use_case(project.root, duo, shadow=True, shadow_max_delay_seconds=60)
+    _register_champion(project, duo)
+    with environment(project.env):
+        import mlflow
+
+        challenger = str(mlflow.register_model(f"runs:/{project.run_id}/model", duo).version)
+        set_challenger(Paths(project.root, duo), duo, challenger)
+    for key, value in project.env.items():
+        monkeypatch.setenv(key, value)
+    id_column = project.params.data.id_column
+    rows = [{**r, id_column: f"D-{i:04d}"} for i, r in enumerate(_records(project, 200))]
+    with TestClient(create_app(ServeSettings(project.params, Paths(project.root), "secret"))) as c:
+        wait_ready(c)
+        first = c.post(f"/use-cases/{duo}/predict", json=rows[:30])
+        assert first.status_code == 200, first.text
+        assert {(p["variant"], p["model_version"]) for p in first.json()["predictions"]} == {
+            ("champion", "1")
+        }
+        deadline, live = time.monotonic() + 60, {}
+        while time.monotonic() < deadline:
+            report = c.get(f"/use-cases/{duo}/shadow").json()
+            live = report["live"]["records"]
+            if live["scored"] >= 30:
+                break
+            time.sleep(0.1)
+        assert live["scored"] == 30 and report["challenger"]["version"] == challenger, report
+        share = {"share": 0.5}
+        assert c.post(f"/use-cases/{duo}/admin/canary", json=share).status_code == 401
+        moved = c.post(f"/use-cases/{duo}/admin/canary", json=share, headers=operator)
+        assert moved.status_code == 200 and moved.json()["share"] == 0.5, moved.text
+        split = c.post(f"/use-cases/{duo}/predict", json=rows).json()["predictions"]
+        versions = {p["variant"]: p["model_version"] for p in split}
+        assert versions == {"champion": "1", "canary": challenger}
+        assert c.get(f"/use-cases/{duo}/canary").json()["share"] == 0.5
+        default = c.post("/predict", json=rows).json()["predictions"]
+        assert {p["variant"] for p in default} == {"champion"}
+        assert c.get("/canary").json()["share"] == 0.0
+    # the app stopped duo's parts with its own: the shadowed lines are in duo's log
+    logged = read_lines(predictions_dir(Paths(project.root, duo)))
+    mine = logged[logged["request_id"] == first.json()["request_id"]]
+    assert len(mine) == 30 and (mine["shadow_version"].astype(str) == challenger).all()

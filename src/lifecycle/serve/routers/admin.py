@@ -18,6 +18,7 @@ from lifecycle.registry import rollback as registry_rollback
 from lifecycle.serve.deps import ADMIN, READ_ONLY, State
 from lifecycle.serve.http import invalid, read_body
 from lifecycle.serve.models import CanaryShare
+from lifecycle.serve.state import ServiceState
 
 router = APIRouter(prefix="/admin", dependencies=[ADMIN])
 
@@ -57,6 +58,11 @@ async def rollback(state: State) -> dict[str, Any]:
 )  # fmt: skip
 async def set_canary(request: Request, state: State) -> dict[str, Any]:
     """Set the share of customers the challenger answers (0 stops the canary)."""
+    return await apply_canary_share(request, state)
+
+
+async def apply_canary_share(request: Request, state: ServiceState) -> dict[str, Any]:
+    """Read the new share (after the token check), load the challenger if needed, set it."""
     try:  # read here, after the token check
         body = CanaryShare.model_validate_json(await read_body(request, 4096))
     except ValidationError as err:

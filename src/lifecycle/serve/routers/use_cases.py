@@ -2,8 +2,9 @@
 
 The routes without the prefix keep serving the app's own use case; these answer for any use
 case of the checkout, in the same body and answer shapes, each with its own schema and stores:
-predict, its model card, and its outcomes (feedback, corrections: the outcomes role, as
-/feedback), so monitoring and the value ledger of every use case get their outcomes.
+predict, its model card, its outcomes (feedback, corrections: the outcomes role, as
+/feedback), so monitoring and the value ledger of every use case get their outcomes, and its
+challenger on live traffic (shadow and canary reports; the operator sets its canary share).
 (No `from __future__ import annotations`: FastAPI must see the parameter types.)
 """
 
@@ -13,10 +14,11 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
 from pydantic import ValidationError
 
-from lifecycle.serve.deps import READ_ONLY, VIEWER, Role
+from lifecycle.serve.deps import ADMIN, READ_ONLY, VIEWER, Role
 from lifecycle.serve.http import invalid, read_body, request_ids
-from lifecycle.serve.models import PredictResponse
+from lifecycle.serve.models import CanaryShare, PredictResponse
 from lifecycle.serve.openapi import ERRORS
+from lifecycle.serve.routers.admin import apply_canary_share
 from lifecycle.serve.routers.feedback import (
     CorrectionBody,
     RequestId,
@@ -24,6 +26,7 @@ from lifecycle.serve.routers.feedback import (
     correction_history,
     record_outcomes,
 )
+from lifecycle.serve.routers.release import canary_report, shadow_report
 from lifecycle.serve.state import ServiceState
 from lifecycle.serve.use_cases import NAME_PATTERN, UnknownUseCaseError, UseCases
 
@@ -134,3 +137,27 @@ async def corrections(
 ) -> list[dict[str, Any]]:
     """The audit trail of one of that use case's outcomes, oldest first."""
     return await correction_history(request_id, case_state(use_cases(request), name))
+
+
+@router.get("/{name}/shadow", dependencies=[VIEWER], responses={404: {}, **READ_ONLY})
+async def shadow(name: UseCaseName, request: Request) -> dict[str, Any]:
+    """That use case's champion vs its challenger on live requests (as /shadow)."""
+    return await shadow_report(case_state(use_cases(request), name))
+
+
+@router.get("/{name}/canary", dependencies=[VIEWER], responses={404: {}, **READ_ONLY})
+async def canary(name: UseCaseName, request: Request) -> dict[str, Any]:
+    """That use case's canary share and state (as /canary)."""
+    return canary_report(case_state(use_cases(request), name))
+
+
+@router.post(
+    "/{name}/admin/canary",
+    dependencies=[ADMIN],
+    responses={404: {}, 409: {}, 422: {}, **READ_ONLY},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": CanaryShare.model_json_schema()}}}},
+)  # fmt: skip
+async def set_canary(name: UseCaseName, request: Request) -> dict[str, Any]:
+    """Set the share of that use case's customers its challenger answers (as /admin/canary)."""
+    return await apply_canary_share(request, case_state(use_cases(request), name))
