@@ -13,7 +13,8 @@ Each use case served has its own serving-period ledger row (the app's meter writ
 period's uptime and CPU split by predictions), its own outcome store (/use-cases/<name>/
 feedback), and its own challenger on live traffic as its params say: a shadow (which waits
 while any request of the process is answered) and a canary share (/use-cases/<name>/admin/
-canary). Prometheus series stay the app's own use case's (not per use case yet).
+canary), and its own Prometheus registry (/use-cases/<name>/metrics: predictions, model,
+variants, shadow, canary, drift; the HTTP series are the app's, on /metrics).
 """
 
 from __future__ import annotations

@@ -278,6 +278,11 @@ def test_a_use_case_beside_the_app_has_its_own_shadow_and_canary(
         default = c.post("/predict", json=rows).json()["predictions"]
         assert {p["variant"] for p in default} == {"champion"}
         assert c.get("/canary").json()["share"] == 0.0
+        mine, app = c.get(f"/use-cases/{duo}/metrics").text, c.get("/metrics").text
+        line = 'lifecycle_variant_predictions_total{variant="canary"} '
+        assert float(mine.split(line)[1].split("\n")[0]) > 0  # duo's canary answered
+        assert float(app.split(line)[1].split("\n")[0]) == 0  # the default use case's did not
+        assert "lifecycle_canary_share 0.5" in mine and "lifecycle_canary_share 0.0" in app
     # the app stopped duo's parts with its own: the shadowed lines are in duo's log
     logged = read_lines(predictions_dir(Paths(project.root, duo)))
     mine = logged[logged["request_id"] == first.json()["request_id"]]

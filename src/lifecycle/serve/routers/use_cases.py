@@ -4,7 +4,8 @@ The routes without the prefix keep serving the app's own use case; these answer 
 case of the checkout, in the same body and answer shapes, each with its own schema and stores:
 predict, its model card, its outcomes (feedback, corrections: the outcomes role, as
 /feedback), so monitoring and the value ledger of every use case get their outcomes, and its
-challenger on live traffic (shadow and canary reports; the operator sets its canary share).
+challenger on live traffic (shadow and canary reports; the operator sets its canary share)
+and its Prometheus series.
 (No `from __future__ import annotations`: FastAPI must see the parameter types.)
 """
 
@@ -161,3 +162,18 @@ async def canary(name: UseCaseName, request: Request) -> dict[str, Any]:
 async def set_canary(name: UseCaseName, request: Request) -> dict[str, Any]:
     """Set the share of that use case's customers its challenger answers (as /admin/canary)."""
     return await apply_canary_share(request, case_state(use_cases(request), name))
+
+
+@router.get(
+    "/{name}/metrics",
+    response_class=Response,
+    dependencies=[VIEWER],
+    responses={404: {}, **READ_ONLY},
+)
+async def metrics(name: UseCaseName, request: Request) -> Response:
+    """That use case's Prometheus series: its predictions, model, variants, shadow, canary and
+    drift (HTTP request series are the app's, on /metrics)."""
+    state = case_state(use_cases(request), name)
+    state.metrics.log_pending.set(state.log.pending)
+    body, kind = state.metrics.render()
+    return Response(body, media_type=kind)
