@@ -360,16 +360,16 @@ def train(params: Params, paths: Paths) -> TrainResult:
     """Fit every candidate (or reuse an identical earlier training) and write reports/train.json."""
     from threadpoolctl import threadpool_limits
 
-    ctx = training_context(params, paths)
-    found = find_registered(params, paths, ctx.fingerprint)
-    if found is not None:
-        result = reuse_registered(found, params, paths, ctx)
-    else:
-        fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
-        result = register_best(fitted, params, paths, ctx)
-
-    # many small predict calls: OpenMP's threads would wait for each other at every one
+    # one BLAS/OpenMP thread for the scoring too (holdout, importance, ONNX parity): many
+    # predict calls, where OpenMP's threads would wait for each other (`one_thread_per_fit`)
     with threadpool_limits(limits=1):
+        ctx = training_context(params, paths)
+        found = find_registered(params, paths, ctx.fingerprint)
+        if found is not None:
+            result = reuse_registered(found, params, paths, ctx)
+        else:
+            fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
+            result = register_best(fitted, params, paths, ctx)
         importance_for_version(params, paths, result.version)  # once per version, then read back
         ensure_exported(params, paths, result.version)
     write_train_report(result, paths)
