@@ -162,6 +162,29 @@ def one_thread_per_fit(jobs: int) -> Iterator[None]:
             yield
 
 
+# families whose trees are fitted on joblib threads, the same trees whatever their number
+THREADED_TREES = frozenset({"random_forest"})
+
+
+@contextmanager
+def final_fit_threads(pipe: Pipeline, candidate: Candidate, jobs: int) -> Iterator[None]:
+    """The final fit alone on the cores a forest's folds had: its `n_jobs` for this fit only.
+
+    A forest draws every tree's seed before fitting, so its trees do not depend on `n_jobs`;
+    the logged model keeps the `n_jobs` the params gave (1: one thread where it serves).
+    """
+    model = pipe.steps[-1][1]
+    if jobs <= 1 or candidate.family not in THREADED_TREES or fold_jobs(candidate, jobs) <= 1:
+        yield
+        return
+    given = model.get_params()["n_jobs"]
+    model.set_params(n_jobs=jobs)
+    try:
+        yield
+    finally:
+        model.set_params(n_jobs=given)
+
+
 def fit_candidate(
     candidate: Candidate,
     params: Params,
@@ -212,7 +235,8 @@ def fit_candidate(
             )
             oof = oof[:, 1]
             if not seen.over_budget("cross-validation"):
-                pipe.fit(x, y)
+                with final_fit_threads(pipe, candidate, jobs):
+                    pipe.fit(x, y)
                 seen.over_budget("final fit")
         mlflow.set_tags(seen.tags())
         if seen.stopped_at == "cross-validation":  # stopped: no final fit, never selected

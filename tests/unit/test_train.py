@@ -86,3 +86,27 @@ def test_a_fold_s_convergence_warning_reaches_the_watch_from_a_thread(params: Pa
     with watch(params.convergence) as seen, one_thread_per_fit(2):
         cross_val_predict(LogisticRegression(max_iter=1), x, y, cv=3, n_jobs=2)
     assert seen.status == NOT_CONVERGED
+
+
+def test_a_forest_s_final_fit_uses_the_cores_and_keeps_its_trees_and_n_jobs(
+    params: Params, table: pd.DataFrame
+) -> None:
+    from lifecycle.train import final_fit_threads
+
+    forest = next(c for c in params.train.candidates if c.family == "random_forest")
+    forest = forest.model_copy(update={"params": {**forest.params, "n_estimators": 20}})
+    data = table.head(1500)
+    x, y = model_inputs(data, params.data), binary_target(data, params.data)
+    alone, threaded = build_pipeline(forest, params), build_pipeline(forest, params)
+    alone.fit(x, y)
+    seen: list[int] = []
+    with final_fit_threads(threaded, forest, jobs=2):
+        seen.append(threaded.steps[-1][1].n_jobs)
+        threaded.fit(x, y)
+    assert seen == [2]
+    assert threaded.steps[-1][1].n_jobs == forest.params["n_jobs"] == 1  # as the params gave
+    assert np.array_equal(alone.predict_proba(x), threaded.predict_proba(x))
+    logreg = next(c for c in params.train.candidates if c.family == "logistic_regression")
+    other = build_pipeline(logreg, params)
+    with final_fit_threads(other, logreg, jobs=2):
+        assert other.steps[-1][1].get_params() == build_pipeline(logreg, params)[-1].get_params()
