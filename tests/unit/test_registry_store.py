@@ -53,7 +53,13 @@ def _schema_and_rows(db: Path) -> tuple[list[tuple[str, str]], dict[str, list[tu
     import sqlite3
 
     with sqlite3.connect(db) as con:
-        schema = sorted(con.execute("select name, sql from sqlite_master where sql is not null"))
+        # as sorted clauses: MLflow's own migrations write a table's CHECK constraints in an
+        # order that varies from one run to the next (a set's order)
+        found = con.execute("select name, sql from sqlite_master where sql is not null")
+        schema = sorted(
+            (name, "\n".join(sorted(line.strip().rstrip(",") for line in sql.splitlines())))
+            for name, sql in found
+        )
         tables = [n for (n,) in con.execute("select name from sqlite_master where type='table'")]
         rows = {t: sorted(map(tuple, con.execute(f'select * from "{t}"'))) for t in tables}
     return schema, rows
