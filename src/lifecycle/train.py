@@ -150,6 +150,7 @@ def one_thread_per_fit(jobs: int) -> Iterator[None]:
     threads agree to the last bit, tests/unit/test_train.py), each fold is fitted as if alone
     and its predictions go back in fold order. An estimator's own `n_jobs` is left as given.
     """
+    import sklearn  # noqa: F401  (loads its BLAS and OpenMP: a limit reaches loaded libraries only)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
@@ -382,6 +383,7 @@ def reuse_registered(
 
 def train(params: Params, paths: Paths) -> TrainResult:
     """Fit every candidate (or reuse an identical earlier training) and write reports/train.json."""
+    import sklearn  # noqa: F401  (loads its BLAS and OpenMP: a limit reaches loaded libraries only)
     from threadpoolctl import threadpool_limits
 
     # one BLAS/OpenMP thread for the scoring too (holdout, importance, ONNX parity): many

@@ -110,3 +110,22 @@ def test_a_forest_s_final_fit_uses_the_cores_and_keeps_its_trees_and_n_jobs(
     other = build_pipeline(logreg, params)
     with final_fit_threads(other, logreg, jobs=2):
         assert other.steps[-1][1].get_params() == build_pipeline(logreg, params)[-1].get_params()
+
+
+def test_one_thread_per_fit_reaches_openmp_and_blas_in_a_fresh_process() -> None:
+    """A limit reaches loaded libraries only: the context loads scikit-learn's before limiting."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, threadpoolctl\n"
+        "from lifecycle.train import one_thread_per_fit\n"
+        "with one_thread_per_fit(2):\n"
+        "    info = threadpoolctl.threadpool_info()\n"
+        "print(json.dumps(sorted({(i['user_api'], i['num_threads']) for i in info})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seen = {tuple(pair) for pair in json.loads(out.stdout.strip().splitlines()[-1])}
+    assert {api for api, _ in seen} >= {"openmp", "blas"}
+    assert {threads for _, threads in seen} == {1}
