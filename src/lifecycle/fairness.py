@@ -109,6 +109,19 @@ def _group_label(value: Any) -> str:
     return str(value)
 
 
+def counted_cells(labels: pd.Series, y: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
+    """One row per (group, outcome, decision) that occurs, with how many rows it stands for.
+
+    Every figure of the gate is a ratio of such counts, so MetricFrame gets the same answers
+    from these few weighted rows (integer weights: the sums are exact) as from every row;
+    fairlearn's per-row handling took about 6 s per candidate on 176,000 holdout rows.
+    """
+    import pandas as pd
+
+    rows = pd.DataFrame({"group": labels.to_numpy(), "y": y, "pred": pred})
+    return rows.groupby(["group", "y", "pred"], sort=True).size().rename("rows").reset_index()
+
+
 def _attribute(
     name: str, groups: pd.Series, y: np.ndarray, pred: np.ndarray, params: Params
 ) -> AttributeFigures:
@@ -125,17 +138,22 @@ def _attribute(
             f"fairness.sensitive: {name!r} has {labels.nunique()} groups (more than "
             f"fairness.max_groups = {spec.max_groups}); bin it into a few groups first"
         )
+    cells = counted_cells(labels, y, pred)
+    weight = cells["rows"].to_numpy(dtype=float)
+    weighted = {"sample_weight": weight}
+    names = ("selection_rate", "recall", "precision", "rows", "positives")
     frame = MetricFrame(
         metrics={
             "selection_rate": selection_rate,
             "recall": partial(recall_score, zero_division=0),
             "precision": partial(precision_score, zero_division=0),
-            "rows": lambda yt, yp: len(yt),
-            "positives": lambda yt, yp: int(yt.sum()),
+            "rows": lambda yt, yp, sample_weight: round(sample_weight.sum()),
+            "positives": lambda yt, yp, sample_weight: round(sample_weight[yt == 1].sum()),
         },
-        y_true=y,
-        y_pred=pred,
-        sensitive_features=labels.to_numpy(),
+        y_true=cells["y"].to_numpy(),
+        y_pred=cells["pred"].to_numpy(),
+        sensitive_features=cells["group"].to_numpy(),
+        sample_params=dict.fromkeys(names, weighted),
     )
     table = frame.by_group
     figures = tuple(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from lifecycle.metrics import classification_metrics, metric_value
 from lifecycle.paths import Paths
 from lifecycle.portable import ensure_exported
 from lifecycle.registry import client, ensure_experiment, ensure_same_inputs, set_challenger
+from lifecycle.system import available_cores
 from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
 if TYPE_CHECKING:
@@ -127,10 +130,73 @@ def cv_folds(train: pd.DataFrame, params: Params) -> tuple[Any, pd.Series | None
     return StratifiedGroupKFold(spec.cv_folds, shuffle=True, random_state=spec.seed), keys
 
 
+def fold_jobs(candidate: Candidate, folds: int, cores: int | None = None) -> int:
+    """How many CV folds fit at once: one per core, unless the candidate chose its `n_jobs`."""
+    if candidate.params.get("n_jobs") not in (None, 1):
+        return 1
+    return max(1, min(folds, available_cores() if cores is None else cores))
+
+
+@contextmanager
+def one_thread_per_fit(jobs: int) -> Iterator[None]:
+    """Each fit on one BLAS and one OpenMP thread; the CV folds on `jobs` threads of this process.
+
+    Threads, not processes: the ledger and the convergence budget read this process's CPU,
+    and a fold's ConvergenceWarning reaches `convergence.watch`. One thread per fit because
+    HistGradientBoosting's OpenMP threads wait for each other at every boosting step: with a
+    core taken by another process, its two threads took 10.7 s where one took 6.0 s (100x,
+    50,000 rows), and two folds of two threads each on two cores ran slower still. The scores
+    do not depend on it: HistGradientBoosting sums its histograms per feature (one and two
+    threads agree to the last bit, tests/unit/test_train.py), each fold is fitted as if alone
+    and its predictions go back in fold order. An estimator's own `n_jobs` is left as given.
+    """
+    import sklearn  # noqa: F401  (loads its BLAS and OpenMP: a limit reaches loaded libraries only)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        if jobs <= 1:
+            yield
+            return
+        from joblib import parallel_config
+
+        with parallel_config(backend="threading"):
+            yield
+
+
+# families whose trees are fitted on joblib threads, the same trees whatever their number
+THREADED_TREES = frozenset({"random_forest"})
+
+
+@contextmanager
+def final_fit_threads(pipe: Pipeline, candidate: Candidate, jobs: int) -> Iterator[None]:
+    """The final fit alone on the cores a forest's folds had: its `n_jobs` for this fit only.
+
+    A forest draws every tree's seed before fitting, so its trees do not depend on `n_jobs`;
+    the logged model keeps the `n_jobs` the params gave (1: one thread where it serves).
+    """
+    model = pipe.steps[-1][1]
+    if jobs <= 1 or candidate.family not in THREADED_TREES or fold_jobs(candidate, jobs) <= 1:
+        yield
+        return
+    given = model.get_params()["n_jobs"]
+    model.set_params(n_jobs=jobs)
+    try:
+        yield
+    finally:
+        model.set_params(n_jobs=given)
+
+
 def fit_candidate(
-    candidate: Candidate, params: Params, paths: Paths, ctx: TrainContext
+    candidate: Candidate,
+    params: Params,
+    paths: Paths,
+    ctx: TrainContext,
+    jobs: int | None = None,
 ) -> CandidateResult:
-    """Cross-validate, fit and log one candidate as an MLflow run with an enforced signature."""
+    """Cross-validate, fit and log one candidate as an MLflow run with an enforced signature.
+
+    jobs: CV folds fitted at once (None: `fold_jobs`, one per core).
+    """
     import time
 
     import mlflow
@@ -163,11 +229,15 @@ def fit_candidate(
         candidate = with_early_stopping(candidate, params.convergence)
         pipe = build_pipeline(candidate, params)
         folds, groups = cv_folds(train, params)
-        with watch(params.convergence) as seen:
-            oof = cross_val_predict(pipe, x, y, groups=groups, cv=folds, method="predict_proba")
+        jobs = fold_jobs(candidate, spec.cv_folds) if jobs is None else jobs
+        with watch(params.convergence) as seen, one_thread_per_fit(jobs):
+            oof = cross_val_predict(
+                pipe, x, y, groups=groups, cv=folds, method="predict_proba", n_jobs=jobs
+            )
             oof = oof[:, 1]
             if not seen.over_budget("cross-validation"):
-                pipe.fit(x, y)
+                with final_fit_threads(pipe, candidate, jobs):
+                    pipe.fit(x, y)
                 seen.over_budget("final fit")
         mlflow.set_tags(seen.tags())
         if seen.stopped_at == "cross-validation":  # stopped: no final fit, never selected
@@ -313,16 +383,21 @@ def reuse_registered(
 
 def train(params: Params, paths: Paths) -> TrainResult:
     """Fit every candidate (or reuse an identical earlier training) and write reports/train.json."""
-    ctx = training_context(params, paths)
-    found = find_registered(params, paths, ctx.fingerprint)
-    if found is not None:
-        result = reuse_registered(found, params, paths, ctx)
-    else:
-        fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
-        result = register_best(fitted, params, paths, ctx)
+    import sklearn  # noqa: F401  (loads its BLAS and OpenMP: a limit reaches loaded libraries only)
+    from threadpoolctl import threadpool_limits
 
-    importance_for_version(params, paths, result.version)  # once per version, then read back
-    ensure_exported(params, paths, result.version)
+    # one BLAS/OpenMP thread for the scoring too (holdout, importance, ONNX parity): many
+    # predict calls, where OpenMP's threads would wait for each other (`one_thread_per_fit`)
+    with threadpool_limits(limits=1):
+        ctx = training_context(params, paths)
+        found = find_registered(params, paths, ctx.fingerprint)
+        if found is not None:
+            result = reuse_registered(found, params, paths, ctx)
+        else:
+            fitted = [fit_candidate(c, params, paths, ctx) for c in params.train.candidates]
+            result = register_best(fitted, params, paths, ctx)
+        importance_for_version(params, paths, result.version)  # once per version, then read back
+        ensure_exported(params, paths, result.version)
     write_train_report(result, paths)
     return result
 

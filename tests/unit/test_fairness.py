@@ -94,3 +94,46 @@ def test_errors_and_switch(make_params: Callable[..., Params]) -> None:
         assess(many, y, group, make_params())
     off = assess(frame, y, group, make_params(fairness={"enabled": False}))
     assert off.passed and "off" in off.reason
+
+
+def test_figures_equal_a_metricframe_over_every_row(make_params: Callable[..., Params]) -> None:
+    """The gate counts (group, outcome, decision) cells: same figures as fairlearn on each row."""
+    from functools import partial
+
+    from fairlearn.metrics import MetricFrame, selection_rate
+    from sklearn.metrics import precision_score, recall_score
+
+    params = make_params(fairness={"min_group_rows": 1})
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "senior_citizen": rng.choice([0.0, 1.0, np.nan], n, p=[0.6, 0.39, 0.01]),
+            "female": rng.integers(0, 2, n).astype(float),
+        }
+    )
+    y = (rng.random(n) < 0.3).astype(int)
+    y[(frame["female"] == 1).to_numpy() & (rng.random(n) < 0.5)] = 0
+    scores = np.clip(0.4 * y + rng.random(n) * 0.6, 0, 1)
+    report = assess(frame, y, scores, params)
+    pred = selected(scores, params)
+    for attr in report.attributes:
+        labels = frame[attr.attribute].map(lambda v: "missing" if v != v else str(int(v)))
+        every_row = MetricFrame(
+            metrics={
+                "selection_rate": selection_rate,
+                "recall": partial(recall_score, zero_division=0),
+                "precision": partial(precision_score, zero_division=0),
+            },
+            y_true=y,
+            y_pred=pred,
+            sensitive_features=labels.to_numpy(),
+        ).by_group
+        assert [g.group for g in attr.groups] == [str(g) for g in every_row.index]
+        for g in attr.groups:
+            row = every_row.loc[g.group]
+            mask = (labels == g.group).to_numpy()
+            assert (g.rows, g.positives) == (int(mask.sum()), int(y[mask].sum()))
+            assert g.selection_rate == float(row["selection_rate"])  # exact, not approximately
+            assert g.recall == float(row["recall"])
+            assert g.precision == float(row["precision"])

@@ -93,7 +93,8 @@ def fit_task(
 ) -> FitOutcome:
     """Fit and log one candidate; records the Dask worker it ran on."""
     with pinned_threads():  # also on a Dask worker: the fit runs in that process
-        result = train.fit_candidate(candidate, params, paths, ctx)
+        # the candidates already share the cores (one per worker): the folds go one by one
+        result = train.fit_candidate(candidate, params, paths, ctx, jobs=1)
     return FitOutcome(result, _worker_address(), os.getpid())
 
 
