@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +11,11 @@ from lifecycle.convergence import CONVERGED, selectable, watch, with_early_stopp
 from lifecycle.explain import importance_for_version
 from lifecycle.fairness import assess, log_report
 from lifecycle.features import binary_target, cap_rows, model_inputs, preprocessor
+from lifecycle.fit_threads import final_fit_threads, fold_jobs, one_thread_per_fit
 from lifecycle.metrics import classification_metrics, metric_value
 from lifecycle.paths import Paths
 from lifecycle.portable import ensure_exported
 from lifecycle.registry import client, ensure_experiment, ensure_same_inputs, set_challenger
-from lifecycle.system import available_cores
 from lifecycle.versioning import dvc_md5, git_commit, git_dirty
 
 if TYPE_CHECKING:
@@ -128,62 +126,6 @@ def cv_folds(train: pd.DataFrame, params: Params) -> tuple[Any, pd.Series | None
         return StratifiedKFold(spec.cv_folds, shuffle=True, random_state=spec.seed), None
     # copies of a customer in the fit and the scored fold would make CV reward memorising
     return StratifiedGroupKFold(spec.cv_folds, shuffle=True, random_state=spec.seed), keys
-
-
-def fold_jobs(candidate: Candidate, folds: int, cores: int | None = None) -> int:
-    """How many CV folds fit at once: one per core, unless the candidate chose its `n_jobs`."""
-    if candidate.params.get("n_jobs") not in (None, 1):
-        return 1
-    return max(1, min(folds, available_cores() if cores is None else cores))
-
-
-@contextmanager
-def one_thread_per_fit(jobs: int) -> Iterator[None]:
-    """Each fit on one BLAS and one OpenMP thread; the CV folds on `jobs` threads of this process.
-
-    Threads, not processes: the ledger and the convergence budget read this process's CPU,
-    and a fold's ConvergenceWarning reaches `convergence.watch`. One thread per fit because
-    HistGradientBoosting's OpenMP threads wait for each other at every boosting step: with a
-    core taken by another process, its two threads took 10.7 s where one took 6.0 s (100x,
-    50,000 rows), and two folds of two threads each on two cores ran slower still. The scores
-    do not depend on it: HistGradientBoosting sums its histograms per feature (one and two
-    threads agree to the last bit, tests/unit/test_train.py), each fold is fitted as if alone
-    and its predictions go back in fold order. An estimator's own `n_jobs` is left as given.
-    """
-    import sklearn  # noqa: F401  (loads its BLAS and OpenMP: a limit reaches loaded libraries only)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        if jobs <= 1:
-            yield
-            return
-        from joblib import parallel_config
-
-        with parallel_config(backend="threading"):
-            yield
-
-
-# families whose trees are fitted on joblib threads, the same trees whatever their number
-THREADED_TREES = frozenset({"random_forest"})
-
-
-@contextmanager
-def final_fit_threads(pipe: Pipeline, candidate: Candidate, jobs: int) -> Iterator[None]:
-    """The final fit alone on the cores a forest's folds had: its `n_jobs` for this fit only.
-
-    A forest draws every tree's seed before fitting, so its trees do not depend on `n_jobs`;
-    the logged model keeps the `n_jobs` the params gave (1: one thread where it serves).
-    """
-    model = pipe.steps[-1][1]
-    if jobs <= 1 or candidate.family not in THREADED_TREES or fold_jobs(candidate, jobs) <= 1:
-        yield
-        return
-    given = model.get_params()["n_jobs"]
-    model.set_params(n_jobs=jobs)
-    try:
-        yield
-    finally:
-        model.set_params(n_jobs=given)
 
 
 def fit_candidate(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lifecycle.paths import Paths
-from lifecycle.registry import client, keep_environment, seed_sqlite_store, tracking_uri
+from lifecycle.registry import client, keep_environment, tracking_uri
+from lifecycle.store_seed import seed_sqlite_store
 
 
 def test_a_second_project_is_not_pinned_to_the_first_projects_store(

@@ -11,7 +11,8 @@ import pytest
 from lifecycle.config import Candidate, Params
 from lifecycle.convergence import NOT_CONVERGED, watch, with_early_stopping
 from lifecycle.features import binary_target, model_inputs
-from lifecycle.train import build_pipeline, cv_folds, fold_jobs, one_thread_per_fit
+from lifecycle.fit_threads import fold_jobs, one_thread_per_fit
+from lifecycle.train import build_pipeline, cv_folds
 
 
 def test_unique_ids_keep_the_plain_stratified_folds(params: Params, table: pd.DataFrame) -> None:
@@ -91,7 +92,7 @@ def test_a_fold_s_convergence_warning_reaches_the_watch_from_a_thread(params: Pa
 def test_a_forest_s_final_fit_uses_the_cores_and_keeps_its_trees_and_n_jobs(
     params: Params, table: pd.DataFrame
 ) -> None:
-    from lifecycle.train import final_fit_threads
+    from lifecycle.fit_threads import final_fit_threads
 
     forest = next(c for c in params.train.candidates if c.family == "random_forest")
     forest = forest.model_copy(update={"params": {**forest.params, "n_estimators": 20}})
@@ -120,7 +121,7 @@ def test_one_thread_per_fit_reaches_openmp_and_blas_in_a_fresh_process() -> None
 
     code = (
         "import json, threadpoolctl\n"
-        "from lifecycle.train import one_thread_per_fit\n"
+        "from lifecycle.fit_threads import one_thread_per_fit\n"
         "with one_thread_per_fit(2):\n"
         "    info = threadpoolctl.threadpool_info()\n"
         "print(json.dumps(sorted({(i['user_api'], i['num_threads']) for i in info})))\n"

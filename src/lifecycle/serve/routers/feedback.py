@@ -30,6 +30,11 @@ class CorrectionBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+# the body PUT reads itself (after the role check), shown in the OpenAPI document
+CORRECTION_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": CorrectionBody.model_json_schema()}}}}  # fmt: skip
+
+
 @router.post("/feedback", responses={k: ERRORS[k] for k in (409, 413, 422)})
 async def feedback(request: Request, state: State, role: Role) -> dict[str, int]:
     """Real outcomes by request id (JSON, or a JSON-lines file), each written once."""
@@ -39,9 +44,8 @@ async def feedback(request: Request, state: State, role: Role) -> dict[str, int]
 @router.put(
     "/feedback/{request_id}",
     responses={404: {}, **{k: ERRORS[k] for k in (413, 422)}},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": CorrectionBody.model_json_schema()}}}},
-)  # fmt: skip
+    openapi_extra=CORRECTION_BODY,
+)
 async def correct(
     request_id: RequestId, request: Request, state: State, role: Role
 ) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from lifecycle.serve.models import CanaryShare, PredictResponse
 from lifecycle.serve.openapi import ERRORS
 from lifecycle.serve.routers.admin import apply_canary_share
 from lifecycle.serve.routers.feedback import (
-    CorrectionBody,
+    CORRECTION_BODY,
     RequestId,
     correct_outcome,
     correction_history,
@@ -122,9 +122,8 @@ async def feedback(name: UseCaseName, request: Request, role: Role) -> dict[str,
 @router.put(
     "/{name}/feedback/{request_id}",
     responses={401: {}, 403: {}, 404: {}, **{k: ERRORS[k] for k in (413, 422)}},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": CorrectionBody.model_json_schema()}}}},
-)  # fmt: skip
+    openapi_extra=CORRECTION_BODY,
+)
 async def correct(
     name: UseCaseName, request_id: RequestId, request: Request, role: Role
 ) -> dict[str, Any]:
